@@ -1,0 +1,82 @@
+"""The application: its record, its lifecycle (SPEC §5) and its acceptance number."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+DRAFT = "draft"
+UNDER_REVIEW = "under_review"
+RETURNED = "returned"
+APPROVED = "approved"
+ACTIVE = "active"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+CLOSED = "closed"  # a draft that ended unfiled: cancelled, ineligible industry, idle too long
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    DRAFT: frozenset({UNDER_REVIEW, CLOSED}),
+    UNDER_REVIEW: frozenset({APPROVED, RETURNED, REJECTED, WITHDRAWN}),
+    RETURNED: frozenset({UNDER_REVIEW, WITHDRAWN}),
+    APPROVED: frozenset({ACTIVE}),
+    ACTIVE: frozenset(),
+    REJECTED: frozenset(),
+    WITHDRAWN: frozenset(),
+    CLOSED: frozenset(),
+}
+OPEN_FOR_ANSWERS = frozenset({DRAFT, RETURNED})
+
+
+class TransitionError(ValueError):
+    def __init__(self, state: str, target: str) -> None:
+        super().__init__(f"{state} -> {target} is not allowed")
+        self.state = state
+        self.target = target
+
+
+def acceptance_number(filed_at: datetime, serial: int) -> str:
+    """Two-digit filing year (JST), four-digit serial within that year, and ``A``: 260001A."""
+    if serial < 1:
+        raise ValueError("serial starts at 1")
+    return f"{filed_at.year % 100:02d}{serial:04d}A"
+
+
+@dataclass
+class Application:
+    id: str
+    created_at: str
+    lang: str = "ja"
+    state: str = DRAFT
+    answers: dict[str, Any] = field(default_factory=dict)
+    people: list[str] = field(default_factory=list)  # person keys, the starter first
+    acceptance_number: str | None = None
+    filed_at: str | None = None
+    closed_reason: str | None = None
+    conversation: dict[str, Any] = field(default_factory=dict)
+    prefill: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Application:
+        known = {k: record[k] for k in cls.__dataclass_fields__ if k in record}
+        return cls(**known)
+
+    def move(self, target: str, *, at: datetime, actor: str, reason: str = "") -> dict[str, Any]:
+        """Change state if the lifecycle allows it; returns the audit entry to record."""
+        if target not in TRANSITIONS[self.state]:
+            raise TransitionError(self.state, target)
+        entry = audit_entry(at=at, actor=actor, action="transition", source=self.state,
+                            target=target, reason=reason)
+        self.state = target
+        return entry
+
+
+def audit_entry(*, at: datetime, actor: str, action: str, source: str | None = None,
+                target: str | None = None, reason: str = "", **extra: Any) -> dict[str, Any]:
+    """One line of the append-only audit trail: who, when, from, to, why."""
+    return {"at": at.isoformat(), "actor": actor, "action": action, "from": source,
+            "to": target, "reason": reason, **extra}

@@ -1,0 +1,68 @@
+"""Settings (SPEC §8), read from a mapping such as ``os.environ``; no I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BUNDLED_SCHEDULE = Path(__file__).resolve().parent / "data" / "schedule.txt"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("./data")
+    schedule: Path = BUNDLED_SCHEDULE
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+    public_url: str = "http://127.0.0.1:3000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_address: str = "webnaccs@localhost"
+    smtp_relay: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    secret: str | None = field(default=None, repr=False)
+    review_channel: str | None = None
+    reviewers: tuple[str, ...] = ()
+    lang: str = "ja"
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        lang = (get("WEBNACCS_LANG") or "ja").lower()
+        return cls(
+            data_dir=Path(get("WEBNACCS_DATA_DIR") or "./data"),
+            schedule=Path(get("WEBNACCS_SCHEDULE") or BUNDLED_SCHEDULE),
+            http_host=get("WEBNACCS_HTTP_HOST") or "127.0.0.1",
+            http_port=int(get("WEBNACCS_HTTP_PORT") or 3000),
+            public_url=(get("WEBNACCS_PUBLIC_URL") or "http://127.0.0.1:3000").rstrip("/"),
+            smtp_host=get("WEBNACCS_SMTP_HOST") or "127.0.0.1",
+            smtp_port=int(get("WEBNACCS_SMTP_PORT") or 8025),
+            mail_address=get("WEBNACCS_MAIL_ADDRESS") or "webnaccs@localhost",
+            smtp_relay=get("WEBNACCS_SMTP_RELAY"),
+            smtp_user=get("WEBNACCS_SMTP_USER"),
+            smtp_password=get("WEBNACCS_SMTP_PASSWORD"),
+            smtp_starttls=(get("WEBNACCS_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
+            secret=get("WEBNACCS_SECRET"),
+            review_channel=get("WEBNACCS_REVIEW_CHANNEL"),
+            reviewers=tuple(r.strip() for r in (get("WEBNACCS_REVIEWERS") or "").split(",")
+                            if r.strip()),
+            lang=lang if lang in ("ja", "en") else "ja",
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=get("SLACK_API_URL"),
+        )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))

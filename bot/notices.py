@@ -1,0 +1,54 @@
+"""Notices the procedure sends (SPEC §5), built as outbox messages — data, not text.
+
+One message per recipient and channel: email to the applicant and the administrator, and a
+Slack DM to the applicant when the application was made in Slack. The dispatcher renders each
+one through the templates of its language and delivers it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.application import Application
+from bot.business_days import next_business_day
+
+
+def acknowledgment_params(app: Application, now: datetime) -> dict[str, Any]:
+    return {
+        "acceptance_number": app.acceptance_number,
+        "filed_at": app.filed_at,
+        "filed_on": now.date().isoformat(),
+        "answer_from": next_business_day(now.date()).isoformat(),
+        "company_name": app.answers.get("company_name"),
+        "office_name": app.answers.get("office_name"),
+        "applicant_name": app.answers.get("applicant_name"),
+        "desired_start_date": app.answers.get("desired_start_date"),
+    }
+
+
+def recipients(app: Application, *, applicant_only: bool = False) -> list[dict[str, str]]:
+    """Where a notice goes: (role, channel, address) for each person and channel."""
+    out = [{"role": "applicant", "channel": "email", "to": app.answers["applicant_email"]}]
+    slack = [k.split(":", 1)[1] for k in app.people if k.startswith("slack:")]
+    if slack:
+        out.append({"role": "applicant", "channel": "slack", "to": slack[0]})
+    admin = app.answers.get("admin_email")
+    if not applicant_only and admin and admin != app.answers["applicant_email"]:
+        out.append({"role": "admin", "channel": "email", "to": admin})
+    return out
+
+
+def build(kind: str, app: Application, now: datetime, params: dict[str, Any], *,
+          applicant_only: bool = False) -> list[dict[str, Any]]:
+    return [
+        {"id": f"{kind}-{app.version}-{r['role']}-{r['channel']}", "kind": "notice",
+         "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
+         "acceptance_number": app.acceptance_number, "params": params, **r}
+        for r in recipients(app, applicant_only=applicant_only)
+    ]
+
+
+def acknowledgment(app: Application, now: datetime) -> list[dict[str, Any]]:
+    """受付完了: acceptance number, date, and when an answer may come."""
+    return build("acknowledgment", app, now, acknowledgment_params(app, now))

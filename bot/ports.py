@@ -1,0 +1,74 @@
+"""Protocols the core needs from the outside world.
+
+The core only sees these; `bot.bootstrap` wires the real adapters (TinyDB store, system clock)
+and the tests wire in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+Record = dict[str, Any]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment as an aware datetime in Japan time (Asia/Tokyo)."""
+        ...
+
+
+class Store(Protocol):
+    """Durable state: one record per application (its conversation included).
+
+    A record is a JSON-able dict with at least ``id``, ``state``, ``people`` (list of person
+    keys such as ``"slack:U123"`` or ``"email:a@b.jp"``) and ``acceptance_number`` (None until
+    filed). Every method is atomic; ``locked()`` is a reentrant context that serialises a
+    read-modify-write sequence across threads and processes.
+    """
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+    def get(self, app_id: str) -> Record | None: ...
+
+    def commit(
+        self,
+        record: Record,
+        *,
+        audit: Sequence[Record] = (),
+        outbox: Sequence[Record] = (),
+    ) -> None:
+        """Write the record, append audit entries and queue outbox messages in ONE atomic write.
+
+        When this returns, all of it survives a crash; when it raises or the process dies
+        before it returns, none of it is visible (the previous record stays intact).
+        """
+        ...
+
+    def apps_of(self, person_key: str) -> list[str]:
+        """Ids of the applications a person takes part in, oldest first."""
+        ...
+
+    def next_acceptance_serial(self, year: int) -> int:
+        """The next serial (1, 2, …) for a two-digit filing year; never returns one twice."""
+        ...
+
+    def by_number(self, acceptance_number: str) -> Record | None: ...
+
+    def all_ids(self) -> Iterator[str]: ...
+
+    def audit(self, app_id: str) -> list[Record]: ...
+
+    def outbox(self, app_id: str) -> list[Record]: ...
+
+    def pending_outbox(self) -> list[Record]:
+        """Outbox messages not yet sent (each carries ``app_id`` and ``id``), oldest first."""
+        ...
+
+    def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None: ...
+
+    def mark_seen(self, namespace: str, key: str) -> bool:
+        """Remember an event/message id; True the first time, False when already seen."""
+        ...

@@ -1,0 +1,191 @@
+"""Commands in, replies and stored changes out: the one place the core touches the Store.
+
+Every change is saved with ``Store.commit`` in one write that also holds its audit entries and
+the outgoing notices (the outbox), under the store's lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot import dates, notices
+from bot import fields as F
+from bot.application import (
+    DRAFT,
+    OPEN_FOR_ANSWERS,
+    UNDER_REVIEW,
+    Application,
+    acceptance_number,
+    audit_entry,
+)
+from bot.conversation import ENGLISH, JAPANESE, STATUS, Engine, Reply
+from bot.ports import Clock, Store
+from bot.schedule import Schedule
+from bot.text import squash
+
+NEW = frozenset(squash(w) for w in ("新規", "新規申込", "new", "start", "開始"))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone talking to the bot. ``key`` is channel-specific (``slack:U1``, ``email:a@b``);
+    ``aliases`` are other keys known to be the same person (the Slack profile's email)."""
+
+    key: str
+    channel: str
+    prefill: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key, *self.aliases)
+
+
+@dataclass
+class Outcome:
+    app: Application | None
+    replies: list[Reply]
+    filed: bool = False
+
+    @property
+    def acceptance_number(self) -> str | None:
+        return self.app.acceptance_number if self.app else None
+
+
+class Service:
+    def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
+                 default_lang: str = "ja",
+                 new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12)) -> None:
+        self.store = store
+        self.clock = clock
+        self.schedule = schedule
+        self.default_lang = default_lang
+        self._new_id = new_id
+        self.engine = Engine(check_date=self.check_desired_date,
+                             next_dates=schedule.next_dates)
+
+    # --- queries ------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(dates.JST).date()
+
+    def check_desired_date(self, text: str, today: date) -> str:
+        """Read a desired start date and check it against the schedule (SPEC §4)."""
+        try:
+            wanted = dates.parse_date(text, today=today)
+        except dates.DateError as e:
+            raise F.Invalid(f"date_{e.code}", **e.params) from None
+        refusal = self.schedule.refusal(wanted, today)
+        if refusal is not None:
+            raise F.Invalid(f"date_{refusal.code}", date=wanted.isoformat(),
+                            deadline=refusal.deadline.isoformat() if refusal.deadline else None,
+                            alternatives=[d.isoformat() for d in refusal.alternatives])
+        return wanted.isoformat()
+
+    def load(self, app_id: str) -> Application | None:
+        record = self.store.get(app_id)
+        return Application.from_record(record) if record else None
+
+    def find(self, acceptance_number: str) -> Application | None:
+        record = self.store.by_number(squash(acceptance_number).upper())
+        return Application.from_record(record) if record else None
+
+    def applications_of(self, person: Person) -> list[Application]:
+        ids: list[str] = []
+        for key in person.keys:
+            ids += [i for i in self.store.apps_of(key) if i not in ids]
+        apps = [a for a in (self.load(i) for i in ids) if a is not None]
+        return sorted(apps, key=lambda a: a.created_at)
+
+    def open_draft(self, person: Person) -> Application | None:
+        drafts = [a for a in self.applications_of(person) if a.state in OPEN_FOR_ANSWERS]
+        return drafts[-1] if drafts else None
+
+    # --- commands -----------------------------------------------------------------------
+
+    def start(self, person: Person, *, lang: str | None = None) -> Outcome:
+        """Open a new draft (or resume the open one) and ask the first question."""
+        with self.store.locked():
+            draft = self.open_draft(person)
+            if draft is not None:
+                return Outcome(draft, [Reply("resumed"), self.engine.prompt(draft, self.today())])
+            now = self.clock.now()
+            app = Application(id=self._new_id(), created_at=now.isoformat(),
+                              lang=lang or self.default_lang, people=list(person.keys),
+                              prefill={k: v for k, v in person.prefill.items() if v})
+            replies = self.engine.begin(app, self.today())
+            entry = audit_entry(at=now, actor=person.key, action="created", target=DRAFT,
+                                channel=person.channel)
+            self._save(app, audit=[entry])
+            return Outcome(app, replies)
+
+    def handle(self, person: Person, text: str) -> Outcome:
+        """One message from a person: answer, command, or the start of a new application."""
+        with self.store.locked():
+            word = squash(text)
+            app = self.open_draft(person)
+            if app is None:
+                past = self.applications_of(person)
+                if past and word in STATUS:
+                    return Outcome(past[-1], [self.engine.status(past[-1])])
+                lang = "en" if word in ENGLISH else "ja" if word in JAPANESE else None
+                return self.start(person, lang=lang)
+            if word in NEW:
+                return Outcome(app, [Reply("resumed"), self.engine.prompt(app, self.today())])
+            before = app.state
+            turn = self.engine.respond(app, text, self.today())
+            if turn.submit:
+                return self._file(app, person)
+            audit = []
+            if app.state != before:
+                audit.append(audit_entry(at=self.clock.now(), actor=person.key,
+                                         action="transition", source=before, target=app.state,
+                                         reason=app.closed_reason or ""))
+            self._remember(app, person)
+            self._save(app, audit=audit)
+            return Outcome(app, turn.replies)
+
+    def resume(self, person: Person) -> Outcome:
+        """Where the person's open draft stands, without changing anything."""
+        app = self.open_draft(person)
+        if app is None:
+            past = self.applications_of(person)
+            return Outcome(past[-1] if past else None,
+                           [self.engine.status(past[-1])] if past else [Reply("no_application")])
+        return Outcome(app, [self.engine.prompt(app, self.today())])
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _file(self, app: Application, person: Person) -> Outcome:
+        """Assign the acceptance number and move to 受付 (under_review) in one write."""
+        now = self.clock.now().astimezone(dates.JST)
+        serial = self.store.next_acceptance_serial(now.year % 100)
+        app.acceptance_number = acceptance_number(now, serial)
+        app.filed_at = now.isoformat()
+        applicable = {f.key for f in F.applicable(app.answers)}
+        app.answers = {k: v for k, v in app.answers.items() if k in applicable}
+        fixed = F.fixed_settings(app.answers)
+        if fixed:
+            app.answers["fixed_settings"] = fixed
+        entry = app.move(UNDER_REVIEW, at=now, actor=person.key)
+        app.conversation = {"field": None, "mode": "filed", "failures": 0}
+        self._remember(app, person)
+        outbox = notices.acknowledgment(app, now)
+        self._save(app, audit=[entry], outbox=outbox)
+        params = notices.acknowledgment_params(app, now)
+        return Outcome(app, [Reply("filed", params=params)], filed=True)
+
+    @staticmethod
+    def _remember(app: Application, person: Person) -> None:
+        for key in person.keys:
+            if key not in app.people:
+                app.people.append(key)
+
+    def _save(self, app: Application, *, audit: Sequence[dict[str, Any]] = (),
+              outbox: Sequence[dict[str, Any]] = ()) -> None:
+        app.version += 1
+        self.store.commit(app.to_record(), audit=audit, outbox=outbox)

@@ -1,0 +1,116 @@
+"""Turns the core's replies (data) into text through one Jinja2 environment.
+
+Layout of ``templates/<lang>/``: ``replies/<kind>.j2`` (one per reply kind), ``fields/<key>.j2``
+(blocks ``label``, ``question``, ``hint`` and ``choice_<value>``), ``reasons.j2`` (one block per
+rejection code), ``fixed.j2`` (the fixed user-code settings) and ``cli/`` (operator commands).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from bot.conversation import Reply
+from bot.fields import BY_KEY
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGS = ("ja", "en")
+_WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Renderer:
+    def __init__(self, root: Path = TEMPLATES) -> None:
+        self.env = Environment(loader=FileSystemLoader(str(root)), autoescape=False,
+                               trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
+                               keep_trailing_newline=False)
+
+    # --- whole messages -----------------------------------------------------------------
+
+    def reply(self, reply: Reply, lang: str) -> str:
+        values = {"error": None, "editing": False, **reply.params}
+        return self.render(f"replies/{reply.kind}.j2", lang, field=reply.field,
+                           choices=reply.choices, **values)
+
+    def render(self, name: str, lang: str, **values: Any) -> str:
+        lang = lang if lang in LANGS else "ja"
+        text = self.env.get_template(f"{lang}/{name}").render(**self._helpers(lang), **values)
+        return text.strip()
+
+    def choice_labels(self, reply: Reply, lang: str) -> list[str]:
+        """What each offered choice says (for buttons and JSON front ends)."""
+        if reply.field and reply.field != "confirm" and reply.kind in ("question", "help_offer"):
+            return [self.choice(reply.field, c, lang) for c in reply.choices]
+        if reply.kind == "pick_field":
+            return [self.label(c, lang) for c in reply.choices]
+        return [self.block("choices.j2", f"{reply.kind}_{c}", lang) or c
+                for c in reply.choices]
+
+    # --- pieces -------------------------------------------------------------------------
+
+    def block(self, name: str, block: str, lang: str, **values: Any) -> str:
+        template = self._template(f"{lang}/{name}")
+        render = template.blocks.get(block)
+        if render is None:
+            return ""
+        context = template.new_context({**self._helpers(lang), **values})
+        return "".join(render(context)).strip()
+
+    def label(self, key: str, lang: str) -> str:
+        return self.block(f"fields/{key}.j2", "label", lang) or key
+
+    def choice(self, key: str, value: str, lang: str) -> str:
+        if key == "desired_start_date":
+            return format_date(value, lang)
+        return self.block(f"fields/{key}.j2", f"choice_{value}", lang) or value
+
+    def show(self, key: str, value: Any, lang: str) -> str:
+        """An answer as a person reads it in a summary."""
+        if value is None:
+            return self.block("reasons.j2", "unanswered", lang)
+        if key == "desired_start_date":
+            return format_date(value, lang)
+        if isinstance(value, list):
+            return ("、" if lang == "ja" else ", ").join(self.choice(key, v, lang) for v in value)
+        if key in BY_KEY and BY_KEY[key].kind == "choice":
+            return self.choice(key, value, lang)
+        if value == "":
+            return self.block("reasons.j2", "empty", lang)
+        return str(value)
+
+    def reason(self, error: dict[str, Any] | None, lang: str, field: str | None = None) -> str:
+        if not error:
+            return ""
+        params = {k: v for k, v in error.items() if k != "code"}
+        return self.block("reasons.j2", error["code"], lang, field=field, **params) or error["code"]
+
+    # --- internals ----------------------------------------------------------------------
+
+    @lru_cache(maxsize=256)  # noqa: B019 - the renderer lives as long as the process
+    def _template(self, name: str) -> Template:
+        return self.env.get_template(name)
+
+    def _helpers(self, lang: str) -> dict[str, Any]:
+        return {
+            "lang": lang,
+            "label": lambda key: self.label(key, lang),
+            "question": lambda key, **v: self.block(f"fields/{key}.j2", "question", lang, **v),
+            "hint": lambda key: self.block(f"fields/{key}.j2", "hint", lang),
+            "choice": lambda key, value: self.choice(key, value, lang),
+            "show": lambda key, value: self.show(key, value, lang),
+            "reason": lambda error, field=None: self.reason(error, lang, field),
+            "fmt_date": lambda value: format_date(value, lang),
+        }
+
+
+def format_date(value: str | date | None, lang: str) -> str:
+    if not value:
+        return ""
+    d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if lang == "en":
+        return f"{_WEEKDAYS['en'][d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+    return f"{d.year}年{d.month}月{d.day}日（{_WEEKDAYS['ja'][d.weekday()]}）"
