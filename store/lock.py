@@ -1,0 +1,63 @@
+"""One reentrant lock per data directory, across threads and processes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from store.atomic import FILE_MODE
+
+
+class StoreLock:
+    """A ``threading.RLock`` plus ``flock`` on a lock file, held while the outer-most ``with`` is.
+
+    Each instance opens its own file description, so two instances (or processes) on the same
+    directory exclude each other.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._rlock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._fd_pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._fd_pid != os.getpid():
+            # After a fork the inherited description would share the parent's lock: reopen.
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
+            self._fd, self._fd_pid = fd, os.getpid()
+        return self._fd
+
+    def __enter__(self) -> None:
+        self._rlock.acquire()
+        try:
+            if self._depth == 0:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            self._depth += 1
+        except BaseException:
+            self._rlock.release()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._depth -= 1
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._rlock.release()
+
+    def close(self) -> None:
+        with self._rlock:
+            if self._depth == 0 and self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
