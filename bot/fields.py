@@ -192,14 +192,14 @@ def _choice(f: Field, text: str, ctx: Context) -> str:
     return c.value
 
 
-_LIST_SPLIT = re.compile(r"[,、，;；/\s]+|と|and|\+")
+_LIST_SPLIT = re.compile(r"[,、，;；/+]|と|\band\b")
 
 
 def _multi(f: Field, text: str, ctx: Context) -> list[str]:
     if not nfkc(text):
         raise Invalid("required")
     whole = match_choice(text, f.choices)
-    parts = [whole] if whole else [match_choice(p, f.choices) for p in _split(text)]
+    parts = [whole] if whole else [c for p in _LIST_SPLIT.split(nfkc(text)) for c in _pick(p, f)]
     if not parts or any(p is None for p in parts):
         raise Invalid("unknown_choice", count=len(f.choices))
     picked = {p.value for p in parts if p}
@@ -207,8 +207,12 @@ def _multi(f: Field, text: str, ctx: Context) -> list[str]:
     return [c.value for c in f.choices if c.value in picked]
 
 
-def _split(text: str) -> list[str]:
-    return [p for p in _LIST_SPLIT.split(nfkc(text)) if p.strip()]
+def _pick(part: str, f: Field) -> list[Choice | None]:
+    """One list item: a choice as a whole, or several separated by spaces ("1 2")."""
+    if not part.strip():
+        return []
+    whole = match_choice(part, f.choices)
+    return [whole] if whole else [match_choice(w, f.choices) for w in part.split()]
 
 
 _INT_TAIL = re.compile(r"(台|枚|個|件|つ|units?|pcs?|pieces?|certificates?|terminals?)$")

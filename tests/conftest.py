@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.bootstrap import load_schedule
+from bot.config import BUNDLED_SCHEDULE
+from bot.conversation import Reply
+from bot.service import Outcome, Person, Service
+from handlers.render import Renderer
+from tests.fakes import FixedClock, MemoryStore, clock_at
+
+# A whole application without a new user code, answer by answer (today = 2026-11-26).
+WITHOUT_USER_CODE = [
+    "損害保険会社", "ＡＢＣ損害保険株式会社", "本店", "abc12", "3", "1",
+    "2027年1月4日", "WebNACCSを利用するため端末を追加します。",
+    "山田 太郎", "業務部", "taro@example.co.jp", "03-1234-5678",
+    "鈴木 花子", "hanako@example.co.jp", "2", "なし",
+]
+# The same with a new user code: the name tab comes after the administrator.
+WITH_USER_CODE = [
+    *WITHOUT_USER_CODE[:5], "1,2", *WITHOUT_USER_CODE[6:14],
+    "ＡＢＣ損害保険", "えーびーしー", "ABC Fire", "2", "なし",
+]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return clock_at("2026-11-26T10:00")
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(store: MemoryStore, clock: FixedClock) -> Service:
+    return Service(store=store, clock=clock, schedule=load_schedule(BUNDLED_SCHEDULE))
+
+
+@pytest.fixture
+def renderer() -> Renderer:
+    return Renderer()
+
+
+@pytest.fixture
+def person() -> Person:
+    return Person(key="console:test", channel="console")
+
+
+@pytest.fixture
+def converse(service: Service, person: Person) -> Callable[..., Outcome]:
+    """Start (if needed) and send each message; returns the outcome of the last one."""
+
+    def run(messages: list[str], who: Person = person) -> Outcome:
+        outcome = service.start(who) if service.open_draft(who) is None else None
+        for text in messages:
+            outcome = service.handle(who, text)
+        assert outcome is not None
+        return outcome
+
+    return run
+
+
+def asking(outcome: Outcome) -> str | None:
+    """The field the last reply asks for."""
+    return last(outcome).field
+
+
+def last(outcome: Outcome) -> Reply:
+    return outcome.replies[-1]
