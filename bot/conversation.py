@@ -84,7 +84,7 @@ class Engine:
         if word in ENGLISH or word in JAPANESE:
             app.lang = "en" if word in ENGLISH else "ja"
             conv["mode"] = "ask"
-            return Turn([Reply("language_changed", params={"lang": app.lang}),
+            return Turn([Reply("language_changed", params={"language": app.lang}),
                          self.prompt(app, today)])
         if conv.get("mode") == "confirm_cancel":
             return Turn(self._on_cancel_answer(app, word, today))
@@ -236,8 +236,9 @@ class Engine:
         if word in BACK or word in CANCEL:
             conv["mode"] = "ask"
             return [self.prompt(app, today)]
-        target = F.find_field(text, self._answered(app)) or F.find_field(
-            text, F.applicable(app.answers))
+        target = F.find_field(text, self._answered(app))
+        if target is None and not word.isdigit():  # numbers refer to the list shown
+            target = F.find_field(text, F.applicable(app.answers))
         if target is None:
             return [Reply("pick_field", params={
                 "fields": [f.key for f in self._answered(app)],

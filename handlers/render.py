@@ -32,13 +32,13 @@ class Renderer:
     # --- whole messages -----------------------------------------------------------------
 
     def reply(self, reply: Reply, lang: str) -> str:
-        values = {"error": None, "editing": False, **reply.params}
-        return self.render(f"replies/{reply.kind}.j2", lang, field=reply.field,
-                           choices=reply.choices, **values)
+        values = {"field": reply.field, "choices": reply.choices, "error": None, "editing": False,
+                  **reply.params}
+        return self.render(f"replies/{reply.kind}.j2", lang, **values)
 
-    def render(self, name: str, lang: str, **values: Any) -> str:
+    def render(self, name: str, lang: str, /, **values: Any) -> str:
         lang = lang if lang in LANGS else "ja"
-        text = self.env.get_template(f"{lang}/{name}").render(**self._helpers(lang), **values)
+        text = self.env.get_template(f"{lang}/{name}").render({**self._helpers(lang), **values})
         return text.strip()
 
     def choice_labels(self, reply: Reply, lang: str) -> list[str]:
@@ -52,7 +52,7 @@ class Renderer:
 
     # --- pieces -------------------------------------------------------------------------
 
-    def block(self, name: str, block: str, lang: str, **values: Any) -> str:
+    def block(self, name: str, block: str, lang: str, /, **values: Any) -> str:
         template = self._template(f"{lang}/{name}")
         render = template.blocks.get(block)
         if render is None:

@@ -224,7 +224,7 @@ class TinyStore:
             entries = dict(shard.get(namespace) or {})
             if key in entries:
                 return False
-            entries[key] = self._now().timestamp()
+            entries[key] = int(self._now().timestamp())  # whole seconds: fixed-size entries
             _put_single(db, "seen", {**shard, namespace: entries})
             buffer.flush()
             return True

@@ -61,3 +61,30 @@ def test_japanese_texts_are_polite():
         question = r.block(f"fields/{f.key}.j2", "question", "ja")
         assert question.endswith("。"), f.key  # complete sentences
         assert "ください" in question, f.key  # every question asks politely
+
+
+SCRIPT = ["ヘルプ", "状況", "戻る", "銀行", "x", "y", "損保", "修正", "9", "戻る", "ABC損保", "取消", "いいえ",
+          "本店", "AB", "abc12", "3", "3", "1", "12月1日", "2027年1月", "2月30日", "明日", "2", "例", "短い",
+          "端末を追加するため", "山田", "業務部", "taro@", "taro@example.co.jp", "12", "03-1234-5678",
+          "鈴木", "hanako@example.co.jp", "0", "2", "あ" * 401, "なし", "はい", "はい", "x", "修正",
+          "電話", "そのまま", "修正 変更内容", "1,2", "漢字", "ABC", "カナ", "カナ", "カナ", "english",
+          "ABC", "状況", "日本語", "登録", "状況"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_reply_of_a_long_session_renders(service, person, lang):
+    """Walk a session full of commands and mistakes and render every reply in both languages."""
+    r = Renderer()
+    outcomes = [service.start(person)]
+    outcomes += [service.handle(person, text) for text in SCRIPT]
+    kinds = set()
+    for outcome in outcomes:
+        for reply in outcome.replies:
+            kinds.add(reply.kind)
+            text = r.reply(reply, lang)
+            assert text.strip(), reply
+            assert "{{" not in text and "{%" not in text
+            assert all(label for label in r.choice_labels(reply, lang))
+    assert outcomes[-2].filed and outcomes[-1].replies[0].params["acceptance_number"] == "260001A"
+    assert {"guidance", "question", "help", "status", "no_previous", "help_offer", "pick_field",
+            "cancel_confirm", "cancel_kept", "examples", "summary", "language_changed", "filed"} <= kinds

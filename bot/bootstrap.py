@@ -1,0 +1,53 @@
+"""The composition root: the one place that builds real adapters and wires them to the core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from bot.config import Config
+from bot.dates import JST
+from bot.schedule import Schedule
+from bot.service import Service
+from handlers.render import Renderer
+from store import TinyStore
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(JST)
+
+
+@dataclass
+class Bot:
+    config: Config
+    service: Service
+    renderer: Renderer
+    store: TinyStore
+    schedule: Schedule
+
+
+def load_env(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
+    """The environment, with a ``.env`` file in the working directory filling the gaps."""
+    values = {k: v for k, v in dotenv_values(dotenv or Path.cwd() / ".env").items() if v is not None}
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_schedule(path: Path) -> Schedule:
+    return Schedule.parse(path.read_text(encoding="utf-8"))
+
+
+def build(config: Config | None = None, *, clock: SystemClock | None = None) -> Bot:
+    config = config or Config.from_env(load_env())
+    schedule = load_schedule(config.schedule)
+    store = TinyStore(config.data_dir)
+    service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
+                      default_lang=config.lang)
+    return Bot(config=config, service=service, renderer=Renderer(), store=store,
+               schedule=schedule)

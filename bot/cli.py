@@ -1,0 +1,144 @@
+"""The ``webnaccs-bot`` command line (SPEC §8)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+
+from bot import bootstrap, dates
+from bot.config import Config
+from bot.service import Person
+
+
+def _bot() -> bootstrap.Bot:
+    return bootstrap.build()
+
+
+def _lang(explicit: str | None) -> str:
+    return explicit or Config.from_env(bootstrap.load_env()).lang
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """webnaccs-bot: WebNACCS処理方式の追加申込 assistant for Slack, email and the terminal."""
+
+
+@main.command()
+@click.option("--jsonl", is_flag=True, help="Speak JSON lines: {\"text\": …} in, one object per reply out.")
+@click.option("--as", "who", default="local", show_default=True,
+              help="Who is chatting; the same name resumes the same draft.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Language of a new draft.")
+def chat(jsonl: bool, who: str, lang: str | None) -> None:
+    """Talk to the bot in the terminal (interactive, or one answer per line on piped stdin)."""
+    from handlers.console import Console, run_jsonl, run_plain
+
+    bot = _bot()
+    if lang:
+        bot.service.default_lang = lang
+    console = Console(bot.service, bot.renderer, Person(key=f"console:{who}", channel="console"))
+    dates.warm_up()
+    if jsonl:
+        sys.exit(run_jsonl(console, sys.stdin, sys.stdout, bot.renderer))
+    lines = _interactive() if sys.stdin.isatty() else sys.stdin
+    sys.exit(run_plain(console, lines, sys.stdout))
+
+
+def _interactive() -> Iterator[str]:
+    while True:
+        try:
+            yield input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+
+
+@main.command(name="dates")
+@click.argument("text")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Read the date as if today (Japan time) were YYYY-MM-DD.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def dates_command(text: str, today: object, lang: str | None) -> None:
+    """Print how the bot reads a date: the ISO date, or the reason on stderr (exit 1)."""
+    from handlers.render import Renderer
+
+    base = today.date() if today else bootstrap.SystemClock().now().date()  # type: ignore[attr-defined]
+    try:
+        click.echo(dates.parse_date(text, today=base).isoformat())
+    except dates.DateError as e:
+        reason = Renderer().reason({"code": f"date_{e.code}", **e.params}, _lang(lang))
+        click.echo(reason, err=True)
+        sys.exit(1)
+
+
+@main.group()
+def schedule() -> None:
+    """The registration schedule (システム登録日 and 申込締切日)."""
+
+
+@schedule.command(name="check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                required=False)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def schedule_check(path: Path | None, lang: str | None) -> None:
+    """Check the schedule file: sorted, each deadline before its date, no duplicates."""
+    from handlers.render import Renderer
+
+    config = Config.from_env(bootstrap.load_env())
+    path = path or config.schedule
+    parsed = bootstrap.load_schedule(path)
+    today = bootstrap.SystemClock().now().date()
+    text = Renderer().render("cli/schedule_check.j2", _lang(lang), path=str(path),
+                             problems=parsed.problems, rows=len(parsed.slots),
+                             last=parsed.last_date(), open=parsed.next_dates(today, 3),
+                             short=_covers_less_than_a_year(parsed.last_date(), today))
+    click.echo(text, err=bool(parsed.problems))
+    sys.exit(1 if parsed.problems else 0)
+
+
+def _covers_less_than_a_year(last: date | None, today: date) -> bool:
+    return last is None or (last - today).days < 365
+
+
+@main.group()
+def applications() -> None:
+    """Look at applications."""
+
+
+@applications.command(name="list")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def applications_list(lang: str | None) -> None:
+    """Every application, newest first."""
+    bot = _bot()
+    apps = [a for a in (bot.service.load(i) for i in bot.store.all_ids()) if a]
+    apps.sort(key=lambda a: a.created_at, reverse=True)
+    click.echo(bot.renderer.render("cli/applications_list.j2", _lang(lang), apps=apps))
+
+
+@applications.command(name="show")
+@click.argument("number")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def applications_show(number: str, lang: str | None) -> None:
+    """One application by acceptance number (or id), with its audit trail."""
+    bot = _bot()
+    app = bot.service.find(number) or (bot.service.load(number) if number.isascii() else None)
+    if app is None:
+        click.echo(bot.renderer.render("cli/not_found.j2", _lang(lang), number=number), err=True)
+        sys.exit(1)
+    click.echo(bot.renderer.render("cli/application_show.j2", _lang(lang), app=app,
+                                   audit=bot.store.audit(app.id)))
+
+
+@main.command()
+def serve() -> None:
+    """Run the service with every channel that is configured."""
+    from handlers.server import run
+
+    sys.exit(run(_bot()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,61 @@
+"""The core on the real TinyDB store: restarts and racing filings."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.bootstrap import load_schedule
+from bot.config import BUNDLED_SCHEDULE
+from bot.service import Person, Service
+from store import TinyStore
+from tests.conftest import WITHOUT_USER_CODE
+from tests.fakes import clock_at
+
+
+def make_service(root) -> Service:
+    return Service(store=TinyStore(root), clock=clock_at("2026-11-26T10:00"),
+                   schedule=load_schedule(BUNDLED_SCHEDULE))
+
+
+def test_draft_resumes_after_restart_at_the_exact_question(tmp_path):
+    person = Person(key="slack:U1", channel="slack")
+    first = make_service(tmp_path)
+    first.start(person)
+    for text in WITHOUT_USER_CODE[:9]:
+        first.handle(person, text)
+    first.handle(person, "x" * 101)  # one failed try at the department question
+    second = make_service(tmp_path)  # a new process would build exactly this
+    outcome = second.resume(person)
+    assert outcome.replies[-1].field == "applicant_department"
+    assert outcome.app.answers["change_reason"] == WITHOUT_USER_CODE[7]
+    assert outcome.app.conversation["failures"] == 1
+    outcome = second.handle(person, "業務部")
+    assert outcome.replies[-1].field == "applicant_email"
+
+
+def test_racing_filings_get_distinct_numbers(tmp_path):
+    services = [make_service(tmp_path) for _ in range(2)]  # two store instances, one data dir
+    people = [Person(key=f"console:{n}", channel="console") for n in range(8)]
+    for n, who in enumerate(people):
+        svc = services[n % 2]
+        svc.start(who)
+        for text in WITHOUT_USER_CODE:
+            svc.handle(who, text)
+    numbers: list[str] = []
+    barrier = threading.Barrier(len(people))
+
+    def file(n: int) -> None:
+        barrier.wait()
+        outcome = services[n % 2].handle(people[n], "登録")
+        numbers.append(outcome.acceptance_number)
+
+    threads = [threading.Thread(target=file, args=(n,)) for n in range(len(people))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == [f"26{n:04d}A" for n in range(1, 9)]
+    for number in numbers:
+        app = services[0].find(number)
+        assert app is not None and app.state == "under_review"
+        assert [m["notice"] for m in services[0].store.outbox(app.id)] == ["acknowledgment"] * 2
