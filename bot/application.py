@@ -53,6 +53,7 @@ class Application:
     acceptance_number: str | None = None
     filed_at: str | None = None
     closed_reason: str | None = None
+    review: dict[str, Any] | None = None  # the reviewer's decision: who, when, what, why
     conversation: dict[str, Any] = field(default_factory=dict)
     prefill: dict[str, Any] = field(default_factory=dict)
     version: int = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from dotenv import dotenv_values
 
 from bot.config import Config
 from bot.dates import JST
+from bot.ports import Clock
 from bot.schedule import Schedule
 from bot.service import Service
 from handlers.render import Renderer
@@ -30,6 +32,7 @@ class Bot:
     renderer: Renderer
     store: TinyStore
     schedule: Schedule
+    secret: bytes  # WEBNACCS_SECRET, or one generated once into the data dir
 
 
 def load_env(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
@@ -43,11 +46,33 @@ def load_schedule(path: Path) -> Schedule:
     return Schedule.parse(path.read_text(encoding="utf-8"))
 
 
-def build(config: Config | None = None, *, clock: SystemClock | None = None) -> Bot:
+def load_secret(config: Config) -> bytes:
+    """WEBNACCS_SECRET if set; otherwise a random key created once in the data dir (0600)."""
+    if config.secret:
+        return config.secret.encode("utf-8")
+    path = config.data_dir / "secret.key"
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex())
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     config = config or Config.from_env(load_env())
     schedule = load_schedule(config.schedule)
     store = TinyStore(config.data_dir)
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       default_lang=config.lang)
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
-               schedule=schedule)
+               schedule=schedule, secret=load_secret(config))

@@ -52,3 +52,37 @@ def build(kind: str, app: Application, now: datetime, params: dict[str, Any], *,
 def acknowledgment(app: Application, now: datetime) -> list[dict[str, Any]]:
     """受付完了: acceptance number, date, and when an answer may come."""
     return build("acknowledgment", app, now, acknowledgment_params(app, now))
+
+
+def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
+    """The notice that follows a reviewer's decision: confirmation, returned or rejected."""
+    review = app.review or {}
+    kind = {"approve": "confirmation", "return": "returned", "reject": "rejected"}[review["decision"]]
+    params = {
+        "acceptance_number": app.acceptance_number,
+        "filed_on": (app.filed_at or now.isoformat())[:10],
+        "company_name": app.answers.get("company_name"),
+        "office_name": app.answers.get("office_name"),
+        "applicant_name": app.answers.get("applicant_name"),
+        "desired_start_date": app.answers.get("desired_start_date"),
+        "start_date": review.get("start_date"),
+        "start_date_differs": bool(review.get("start_date"))
+        and review.get("start_date") != app.answers.get("desired_start_date"),
+        "reason": review.get("reason") or "",
+        "comment": review.get("comment") or "",
+    }
+    return build(kind, app, now, params)
+
+
+def replies(app: Application, channel: str, address: str | None, replies: list[Any],
+            now: datetime) -> list[dict[str, Any]]:
+    """Conversation replies for a person reached through a channel, as outbox messages."""
+    if not address or not replies:
+        return []
+    return [
+        {"id": f"reply-{app.version}-{n}", "kind": "reply", "channel": channel, "to": address,
+         "lang": app.lang, "created_at": now.isoformat(),
+         "acceptance_number": app.acceptance_number,
+         "reply": {"kind": r.kind, "field": r.field, "params": r.params, "choices": r.choices}}
+        for n, r in enumerate(replies)
+    ]

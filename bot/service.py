@@ -15,8 +15,11 @@ from typing import Any
 from bot import dates, notices
 from bot import fields as F
 from bot.application import (
+    APPROVED,
     DRAFT,
     OPEN_FOR_ANSWERS,
+    REJECTED,
+    RETURNED,
     UNDER_REVIEW,
     Application,
     acceptance_number,
@@ -25,8 +28,9 @@ from bot.application import (
 from bot.conversation import ENGLISH, JAPANESE, STATUS, Engine, Reply
 from bot.ports import Clock, Store
 from bot.schedule import Schedule
-from bot.text import squash
+from bot.text import nfkc, one_line, squash
 
+DECISIONS = {"approve": APPROVED, "return": RETURNED, "reject": REJECTED}
 NEW = frozenset(squash(w) for w in ("新規", "新規申込", "new", "start", "開始"))
 
 
@@ -39,10 +43,20 @@ class Person:
     channel: str
     prefill: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    address: str | None = None  # where replies go (Slack user id, email); None = returned only
 
     @property
     def keys(self) -> tuple[str, ...]:
         return (self.key, *self.aliases)
+
+
+@dataclass
+class Decision:
+    """What became of a review decision; ``problem`` says why it did not apply."""
+
+    app: Application | None
+    applied: bool
+    problem: str | None = None  # not_found, already_decided, reason_required, start_date_*
 
 
 @dataclass
@@ -59,12 +73,13 @@ class Outcome:
 class Service:
     def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
                  default_lang: str = "ja",
-                 new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12)) -> None:
+                 new_id: Callable[[], str] = lambda: secrets.token_hex(8)) -> None:
         self.store = store
         self.clock = clock
         self.schedule = schedule
         self.default_lang = default_lang
         self._new_id = new_id
+        self.on_outbox: Callable[[], None] | None = None  # called after queuing messages
         self.engine = Engine(check_date=self.check_desired_date,
                              next_dates=schedule.next_dates)
 
@@ -112,7 +127,8 @@ class Service:
         with self.store.locked():
             draft = self.open_draft(person)
             if draft is not None:
-                return Outcome(draft, [Reply("resumed"), self.engine.prompt(draft, self.today())])
+                replies = [Reply("resumed"), self.engine.prompt(draft, self.today())]
+                return self._commit(draft, person, replies)
             now = self.clock.now()
             app = Application(id=self._new_id(), created_at=now.isoformat(),
                               lang=lang or self.default_lang, people=list(person.keys),
@@ -120,8 +136,7 @@ class Service:
             replies = self.engine.begin(app, self.today())
             entry = audit_entry(at=now, actor=person.key, action="created", target=DRAFT,
                                 channel=person.channel)
-            self._save(app, audit=[entry])
-            return Outcome(app, replies)
+            return self._commit(app, person, replies, audit=[entry], changed=True)
 
     def handle(self, person: Person, text: str) -> Outcome:
         """One message from a person: answer, command, or the start of a new application."""
@@ -131,11 +146,12 @@ class Service:
             if app is None:
                 past = self.applications_of(person)
                 if past and word in STATUS:
-                    return Outcome(past[-1], [self.engine.status(past[-1])])
+                    return self._commit(past[-1], person, [self.engine.status(past[-1])])
                 lang = "en" if word in ENGLISH else "ja" if word in JAPANESE else None
                 return self.start(person, lang=lang)
             if word in NEW:
-                return Outcome(app, [Reply("resumed"), self.engine.prompt(app, self.today())])
+                replies = [Reply("resumed"), self.engine.prompt(app, self.today())]
+                return self._commit(app, person, replies)
             before = app.state
             turn = self.engine.respond(app, text, self.today())
             if turn.submit:
@@ -146,38 +162,94 @@ class Service:
                                          action="transition", source=before, target=app.state,
                                          reason=app.closed_reason or ""))
             self._remember(app, person)
-            self._save(app, audit=audit)
-            return Outcome(app, turn.replies)
+            return self._commit(app, person, turn.replies, audit=audit, changed=True)
 
     def resume(self, person: Person) -> Outcome:
-        """Where the person's open draft stands, without changing anything."""
-        app = self.open_draft(person)
-        if app is None:
+        """Where the person's open draft stands (the current question, or the last status)."""
+        with self.store.locked():
+            app = self.open_draft(person)
+            if app is not None:
+                return self._commit(app, person, [self.engine.prompt(app, self.today())])
             past = self.applications_of(person)
-            return Outcome(past[-1] if past else None,
-                           [self.engine.status(past[-1])] if past else [Reply("no_application")])
-        return Outcome(app, [self.engine.prompt(app, self.today())])
+            if past:
+                return self._commit(past[-1], person, [self.engine.status(past[-1])])
+            return Outcome(None, [Reply("no_application")])
+
+    def decide(self, number: str, *, decision: str, actor: str, reason: str = "",
+               start_date: str | None = None, comment: str = "") -> Decision:
+        """A reviewer's 承認 / 差戻し / 却下. Only one decision ever applies to a filing."""
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}")
+        with self.store.locked():
+            app = self.find(number)
+            if app is None:
+                return Decision(None, applied=False, problem="not_found")
+            if app.state != UNDER_REVIEW:
+                return Decision(app, applied=False, problem="already_decided")
+            reason, comment = one_line(nfkc(reason)), nfkc(comment).strip()
+            if decision in ("return", "reject") and not reason:
+                return Decision(app, applied=False, problem="reason_required")
+            if decision == "approve":
+                problem = self._check_start_date(start_date)
+                if problem:
+                    return Decision(app, applied=False, problem=problem)
+            now = self.clock.now().astimezone(dates.JST)
+            target = DECISIONS[decision]
+            entry = app.move(target, at=now, actor=actor, reason=reason or comment)
+            app.review = {"decision": decision, "by": actor, "at": now.isoformat(),
+                          "reason": reason, "comment": comment, "start_date": start_date}
+            if decision == "approve":
+                app.answers["confirmed_start_date"] = start_date
+            if target == RETURNED:
+                app.conversation = {"field": "confirm", "mode": "ask", "failures": 0}
+            outbox = notices.decision(app, now)
+            self._save(app, audit=[entry], outbox=outbox)
+            return Decision(app, applied=True)
+
+    def _check_start_date(self, start_date: str | None) -> str | None:
+        try:
+            chosen = date.fromisoformat(start_date or "")
+        except ValueError:
+            return "start_date_required"
+        slot = next((s for s in self.schedule.slots if s.start == chosen), None)
+        if slot is None:
+            return "start_date_not_on_schedule"
+        return "start_date_in_the_past" if chosen <= self.today() else None
 
     # --- internals ----------------------------------------------------------------------
 
     def _file(self, app: Application, person: Person) -> Outcome:
-        """Assign the acceptance number and move to 受付 (under_review) in one write."""
+        """Assign the acceptance number and move to 受付 (under_review) in one write.
+
+        A returned application is filed again under the number it already has."""
         now = self.clock.now().astimezone(dates.JST)
-        serial = self.store.next_acceptance_serial(now.year % 100)
-        app.acceptance_number = acceptance_number(now, serial)
-        app.filed_at = now.isoformat()
+        if app.acceptance_number is None:
+            serial = self.store.next_acceptance_serial(now.year % 100)
+            app.acceptance_number = acceptance_number(now, serial)
+            app.filed_at = now.isoformat()
         applicable = {f.key for f in F.applicable(app.answers)}
         app.answers = {k: v for k, v in app.answers.items() if k in applicable}
         fixed = F.fixed_settings(app.answers)
         if fixed:
             app.answers["fixed_settings"] = fixed
         entry = app.move(UNDER_REVIEW, at=now, actor=person.key)
+        app.review = None
         app.conversation = {"field": None, "mode": "filed", "failures": 0}
         self._remember(app, person)
         outbox = notices.acknowledgment(app, now)
-        self._save(app, audit=[entry], outbox=outbox)
         params = notices.acknowledgment_params(app, now)
-        return Outcome(app, [Reply("filed", params=params)], filed=True)
+        return self._commit(app, person, [Reply("filed", params=params)], audit=[entry],
+                            outbox=outbox, changed=True, filed=True)
+
+    def _commit(self, app: Application, person: Person, replies: list[Reply], *,
+                audit: Sequence[dict[str, Any]] = (), outbox: Sequence[dict[str, Any]] = (),
+                changed: bool = False, filed: bool = False) -> Outcome:
+        """Save what changed; replies to a person reached through a channel go to the outbox
+        in the same write, so an answer is never acknowledged without its reply queued."""
+        routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
+        if changed or routed:
+            self._save(app, audit=audit, outbox=[*outbox, *routed])
+        return Outcome(app, replies, filed=filed)
 
     @staticmethod
     def _remember(app: Application, person: Person) -> None:
@@ -189,3 +261,5 @@ class Service:
               outbox: Sequence[dict[str, Any]] = ()) -> None:
         app.version += 1
         self.store.commit(app.to_record(), audit=audit, outbox=outbox)
+        if outbox and self.on_outbox is not None:
+            self.on_outbox()  # wake the dispatcher

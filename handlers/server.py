@@ -1,7 +1,8 @@
 """``webnaccs-bot serve``: one asyncio loop running every configured channel.
 
-So far the core runs here on its own (warmed up, store opened); the Slack, email and web
-channels attach to this loop as they arrive.
+The web server (``/healthz`` and the routes channels add), each channel's listeners, and the
+outbox dispatcher that delivers what the core queued all share this loop. The core is
+synchronous (TinyDB files under one lock), so listeners call it with ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -9,19 +10,79 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
 
 from bot import dates
 from bot.bootstrap import Bot
+from handlers.outbox import Dispatcher, Sender
+from handlers.web import make_app
 
 log = logging.getLogger("webnaccs.server")
 
 
-async def serve(bot: Bot, stop: asyncio.Event) -> None:
+class Channel(Protocol):
+    """A way people reach the bot (Slack, email). ``senders`` maps outbox channel names to
+    the objects that deliver them."""
+
+    name: str
+    senders: dict[str, Sender]
+
+    def routes(self, app: web.Application) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Running:
+    """What ``start`` brought up, for tests and for a clean stop."""
+
+    bot: Bot
+    channels: Sequence[Channel]
+    dispatcher: Dispatcher
+    runner: web.AppRunner
+    port: int
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        for channel in reversed(self.channels):
+            await channel.stop()
+        for task in self.tasks:
+            await task
+        await self.runner.cleanup()
+
+
+def channels_for(bot: Bot) -> list[Channel]:
+    """Every channel whose settings are present."""
+    return []
+
+
+async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
+    channels = list(channels_for(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
-    print(bot.renderer.render("cli/serve_started.j2", bot.config.lang,
-                              data_dir=str(bot.config.data_dir.resolve()),
-                              schedule=str(bot.config.schedule), channels=[]), flush=True)
-    await stop.wait()
+    app = make_app(bot)
+    for channel in channels:
+        channel.routes(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, bot.config.http_host, bot.config.http_port)
+    await site.start()
+    port = runner.addresses[0][1]
+    senders = {name: s for channel in channels for name, s in channel.senders.items()}
+    dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock)
+    bot.service.on_outbox = dispatcher.wake
+    running = Running(bot, channels, dispatcher, runner, port)
+    running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))
+    for channel in channels:
+        await channel.start()
+    return running
 
 
 def run(bot: Bot) -> int:
@@ -32,7 +93,14 @@ def run(bot: Bot) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(bot, stop)
+        running = await start(bot)
+        print(bot.renderer.render("cli/serve_started.j2", bot.config.lang,
+                                  data_dir=str(bot.config.data_dir.resolve()),
+                                  schedule=str(bot.config.schedule),
+                                  url=f"http://{bot.config.http_host}:{running.port}",
+                                  channels=[c.name for c in running.channels]), flush=True)
+        await stop.wait()
+        await running.stop()
 
     asyncio.run(main())
     return 0

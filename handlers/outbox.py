@@ -1,0 +1,117 @@
+"""The outbox dispatcher: delivers every queued message through its channel, with retries.
+
+Messages were written by the core in the same write as the change that caused them. Each is
+handed to the sender of its channel; success marks it sent, ``Retry`` schedules another try with
+exponential backoff (or the server's Retry-After), ``Permanent`` marks it failed for the
+operator. Messages to one recipient go out in order; different recipients in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.ports import Clock, Store
+
+log = logging.getLogger("webnaccs.outbox")
+
+
+class Retry(Exception):
+    """A temporary failure (429, 5xx, SMTP 4xx, connection): try again later."""
+
+    def __init__(self, reason: str = "", *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Permanent(Exception):
+    """A failure retrying cannot fix (SMTP 5xx, Slack channel_not_found): shown to the operator."""
+
+
+class Sender(Protocol):
+    async def send(self, message: dict[str, Any]) -> None: ...
+
+
+class Dispatcher:
+    def __init__(self, store: Store, senders: Mapping[str, Sender], *, clock: Clock,
+                 base_delay: float = 2.0, max_delay: float = 600.0, poll: float = 5.0) -> None:
+        self.store = store
+        self.senders = dict(senders)
+        self.clock = clock
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.poll = poll
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Thread-safe: something was queued, look now."""
+        if self._loop is not None and self._event is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        while not stop.is_set():
+            self._event.clear()
+            try:
+                await self.drain()
+            except Exception:  # keep delivering whatever one bad message does
+                log.exception("outbox pass failed")
+            waiter = asyncio.ensure_future(self._event.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=self.poll,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def drain(self) -> int:
+        """Deliver every message that is due; returns how many were sent."""
+        pending = await asyncio.to_thread(self.store.pending_outbox)
+        now = self.clock.now()
+        queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for message in pending:
+            if message.get("channel") not in self.senders or not _due(message, now):
+                continue
+            queues.setdefault((message["channel"], str(message.get("to"))), []).append(message)
+        sent = await asyncio.gather(*(self._deliver_in_order(q) for q in queues.values()))
+        return sum(sent)
+
+    async def _deliver_in_order(self, messages: list[dict[str, Any]]) -> int:
+        sent = 0
+        for message in messages:
+            if not await self._deliver(message):
+                break  # keep the order: later messages to this recipient wait for this one
+            sent += 1
+        return sent
+
+    async def _deliver(self, message: dict[str, Any]) -> bool:
+        mark: Callable[..., None] = self.store.mark_outbox
+        app_id, message_id = message["app_id"], message["id"]
+        attempts = int(message.get("attempts", 0)) + 1
+        try:
+            await self.senders[message["channel"]].send(message)
+        except Retry as e:
+            delay = e.after if e.after is not None else min(
+                self.max_delay, self.base_delay * 2 ** (attempts - 1))
+            next_at = self.clock.now() + timedelta(seconds=delay)
+            log.warning("outbox %s/%s: retry in %.1fs (%s)", app_id, message_id, delay, e)
+            await asyncio.to_thread(mark, app_id, message_id, "pending", attempts=attempts,
+                                    next_at=next_at.isoformat(), last_error=str(e))
+            return False
+        except Permanent as e:
+            log.error("outbox %s/%s: failed (%s)", app_id, message_id, e)
+            await asyncio.to_thread(mark, app_id, message_id, "failed", attempts=attempts,
+                                    last_error=str(e))
+            return True  # it will not go out; the next ones may
+        await asyncio.to_thread(mark, app_id, message_id, "sent", attempts=attempts,
+                                sent_at=self.clock.now().isoformat())
+        return True
+
+
+def _due(message: dict[str, Any], now: datetime) -> bool:
+    next_at = message.get("next_at")
+    return not next_at or datetime.fromisoformat(next_at) <= now

@@ -1,0 +1,82 @@
+"""Reviewer decisions in the core: one decision per filing, reasons required, notices queued."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.service import Person
+from tests.conftest import WITHOUT_USER_CODE
+
+
+@pytest.fixture
+def filed(service, person):
+    service.start(person)
+    for text in [*WITHOUT_USER_CODE, "登録"]:
+        outcome = service.handle(person, text)
+    return outcome.app
+
+
+def test_approve_with_a_different_start_date_queues_the_confirmation(service, store, filed):
+    result = service.decide(filed.acceptance_number, decision="approve", actor="slack:UREV",
+                            start_date="2027-01-18", comment="よろしくお願いします")
+    assert result.applied and result.app.state == "approved"
+    assert result.app.review["by"] == "slack:UREV"
+    confirmations = [m for m in store.outbox(filed.id) if m["notice"] == "confirmation"]
+    assert {m["role"] for m in confirmations} == {"applicant", "admin"}
+    assert confirmations[0]["params"]["start_date"] == "2027-01-18"
+    assert confirmations[0]["params"]["start_date_differs"] is True
+    assert store.audit(filed.id)[-1] | {"at": None} == {
+        "at": None, "actor": "slack:UREV", "action": "transition", "from": "under_review",
+        "to": "approved", "reason": "よろしくお願いします"}
+
+
+def test_second_decision_changes_nothing(service, store, filed):
+    assert service.decide(filed.acceptance_number, decision="reject", actor="slack:U1", reason="重複").applied
+    outbox = store.outbox(filed.id)
+    again = service.decide(filed.acceptance_number, decision="approve", actor="slack:U2",
+                           start_date="2027-01-04")
+    assert not again.applied and again.problem == "already_decided"
+    assert again.app.review["by"] == "slack:U1"  # who decided, for the message
+    assert store.outbox(filed.id) == outbox and again.app.state == "rejected"
+
+
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"decision": "return"}, "reason_required"),
+    ({"decision": "reject", "reason": "  "}, "reason_required"),
+    ({"decision": "approve"}, "start_date_required"),
+    ({"decision": "approve", "start_date": "2027-01-05"}, "start_date_not_on_schedule"),
+    ({"decision": "approve", "start_date": "2026-11-16"}, "start_date_in_the_past"),
+])
+def test_invalid_decisions_are_refused_with_the_reason(service, filed, kwargs, problem):
+    result = service.decide(filed.acceptance_number, actor="slack:U1", **kwargs)
+    assert not result.applied and result.problem == problem
+    assert service.find(filed.acceptance_number).state == "under_review"
+
+
+def test_unknown_number(service):
+    assert service.decide("269999A", decision="reject", actor="x", reason="r").problem == "not_found"
+
+
+def test_returned_application_is_edited_and_refiled_under_the_same_number(service, store, person, filed):
+    service.decide(filed.acceptance_number, decision="return", actor="slack:U1", reason="電話番号をご確認ください")
+    returned = [m for m in store.outbox(filed.id) if m["notice"] == "returned"]
+    assert returned and returned[0]["params"]["reason"] == "電話番号をご確認ください"
+    outcome = service.handle(person, "修正 電話番号")
+    assert outcome.replies[-1].field == "applicant_phone"
+    outcome = service.handle(person, "090-1234-5678")
+    assert outcome.replies[-1].field == "confirm"
+    outcome = service.handle(person, "登録")
+    assert outcome.filed and outcome.acceptance_number == filed.acceptance_number
+    assert outcome.app.state == "under_review" and outcome.app.review is None
+    states = [(e["from"], e["to"]) for e in store.audit(filed.id)]
+    assert states[-2:] == [("under_review", "returned"), ("returned", "under_review")]
+
+
+def test_replies_to_a_channel_person_are_queued_with_the_answer(service, store):
+    who = Person(key="slack:U9", channel="slack", address="U9")
+    outcome = service.start(who)
+    queued = store.outbox(outcome.app.id)
+    assert [m["reply"]["kind"] for m in queued] == ["guidance", "question"]
+    assert all(m["channel"] == "slack" and m["to"] == "U9" for m in queued)
+    service.handle(who, "損保")
+    assert store.outbox(outcome.app.id)[-1]["reply"]["field"] == "company_name"
