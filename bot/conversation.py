@@ -109,6 +109,37 @@ class Engine:
             return self._on_confirm(app, word, today)
         return Turn(self._on_answer(app, text, word, today))
 
+    def fill(self, app: Application, values: dict[str, str], today: date) -> list[Reply]:
+        """Several answers at once (a form, or "label: value" lines in a mail), each validated.
+
+        Accepted answers are kept, rejected ones are reported with their reasons, and the
+        conversation moves on to the first question still open (or the summary)."""
+        if app.state not in OPEN_FOR_ANSWERS:
+            return [self.status(app)]
+        accepted: list[str] = []
+        errors: dict[str, dict[str, Any]] = {}
+        ctx = F.Context(today=today, check_date=lambda t: self._check_date(t, today))
+        for f in F.FIELDS:  # the seed's order: change_items is known before the name tab
+            if f.key not in values:
+                continue
+            if not F.applies(f, app.answers):
+                errors[f.key] = {"code": "not_applicable"}
+                continue
+            try:
+                app.answers[f.key] = f.read(values[f.key], ctx)
+                accepted.append(f.key)
+            except F.Invalid as e:
+                errors[f.key] = {"code": e.code, **e.params}
+        if app.answers.get("industry") == "other":
+            app.state = CLOSED
+            app.closed_reason = "ineligible"
+            app.conversation["field"] = None
+            return [Reply("ineligible")]
+        if app.conversation.get("field") not in errors:
+            self._goto(app, next(iter(errors), None) or self._first_open(app.answers) or CONFIRM)
+        filled = Reply("filled", params={"accepted": accepted, "errors": errors})
+        return [filled, self.prompt(app, today)]
+
     def prompt(self, app: Application, today: date, **extra: Any) -> Reply:
         """The current question (or the summary), with what the person needs to answer it."""
         key = app.conversation.get("field") or CONFIRM

@@ -76,13 +76,13 @@ def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
 
 def replies(app: Application, channel: str, address: str | None, replies: list[Any],
             now: datetime) -> list[dict[str, Any]]:
-    """Conversation replies for a person reached through a channel, as outbox messages."""
+    """One turn's replies for a person reached through a channel, as ONE outbox message
+    (a mail holds the whole turn; Slack posts each reply in order)."""
     if not address or not replies:
         return []
-    return [
-        {"id": f"reply-{app.version}-{n}", "kind": "reply", "channel": channel, "to": address,
-         "lang": app.lang, "created_at": now.isoformat(),
-         "acceptance_number": app.acceptance_number,
-         "reply": {"kind": r.kind, "field": r.field, "params": r.params, "choices": r.choices}}
-        for n, r in enumerate(replies)
-    ]
+    return [{
+        "id": f"reply-{app.version}", "kind": "reply", "channel": channel, "to": address,
+        "lang": app.lang, "created_at": now.isoformat(), "acceptance_number": app.acceptance_number,
+        "replies": [{"kind": r.kind, "field": r.field, "params": r.params, "choices": r.choices}
+                    for r in replies],
+    }]

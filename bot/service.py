@@ -64,6 +64,7 @@ class Outcome:
     app: Application | None
     replies: list[Reply]
     filed: bool = False
+    created: bool = False
 
     @property
     def acceptance_number(self) -> str | None:
@@ -129,14 +130,18 @@ class Service:
             if draft is not None:
                 replies = [Reply("resumed"), self.engine.prompt(draft, self.today())]
                 return self._commit(draft, person, replies)
-            now = self.clock.now()
-            app = Application(id=self._new_id(), created_at=now.isoformat(),
-                              lang=lang or self.default_lang, people=list(person.keys),
-                              prefill={k: v for k, v in person.prefill.items() if v})
+            app, entry = self._new_draft(person, lang)
             replies = self.engine.begin(app, self.today())
-            entry = audit_entry(at=now, actor=person.key, action="created", target=DRAFT,
-                                channel=person.channel)
             return self._commit(app, person, replies, audit=[entry], changed=True)
+
+    def _new_draft(self, person: Person, lang: str | None) -> tuple[Application, dict[str, Any]]:
+        now = self.clock.now()
+        app = Application(id=self._new_id(), created_at=now.isoformat(),
+                          lang=lang or self.default_lang, people=list(person.keys),
+                          prefill={k: v for k, v in person.prefill.items() if v})
+        entry = audit_entry(at=now, actor=person.key, action="created", target=DRAFT,
+                            channel=person.channel)
+        return app, entry
 
     def handle(self, person: Person, text: str) -> Outcome:
         """One message from a person: answer, command, or the start of a new application."""
@@ -163,6 +168,27 @@ class Service:
                                          reason=app.closed_reason or ""))
             self._remember(app, person)
             return self._commit(app, person, turn.replies, audit=audit, changed=True)
+
+    def fill(self, person: Person, values: dict[str, str]) -> Outcome:
+        """Several answers at once, keyed by field; starts a draft when none is open."""
+        with self.store.locked():
+            app = self.open_draft(person)
+            audit: list[dict[str, Any]] = []
+            intro: list[Reply] = []
+            if app is None:
+                app, entry = self._new_draft(person, None)
+                intro = self.engine.begin(app, self.today())[:1]  # the guidance
+                audit.append(entry)
+            before = app.state
+            replies = self.engine.fill(app, values, self.today())
+            if app.state != before:
+                audit.append(audit_entry(at=self.clock.now(), actor=person.key,
+                                         action="transition", source=before, target=app.state,
+                                         reason=app.closed_reason or ""))
+            self._remember(app, person)
+            outcome = self._commit(app, person, [*intro, *replies], audit=audit, changed=True)
+            outcome.created = bool(intro)
+            return outcome
 
     def resume(self, person: Person) -> Outcome:
         """Where the person's open draft stands (the current question, or the last status)."""

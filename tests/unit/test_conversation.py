@@ -242,3 +242,25 @@ def test_every_turn_is_saved(converse, store):
     before = store.commits
     converse(["損保", "ABC損保"])
     assert store.commits == before + 3  # start + two answers
+
+
+def test_fill_takes_several_answers_and_reports_each_rejection(service, person, renderer):
+    service.start(person)
+    outcome = service.fill(person, {"industry": "損保", "company_name": "ABC損保", "office_name": "本店",
+                                    "user_code": "ABC", "netnaccs_terminals": "3", "name_kana": "カナ"})
+    filled = outcome.replies[0]
+    assert filled.kind == "filled"
+    assert filled.params["accepted"] == ["industry", "company_name", "office_name", "netnaccs_terminals"]
+    assert filled.params["errors"]["user_code"]["code"] == "user_code_format"
+    assert filled.params["errors"]["name_kana"]["code"] == "not_applicable"
+    assert outcome.replies[-1].field == "user_code"  # the first rejected one is asked next
+    text = renderer.reply(filled, "ja")
+    assert "利用者コード（現在）：利用者コードは英数字5桁です" in text
+
+
+def test_fill_everything_reaches_the_summary(service, person):
+    from bot.fields import ORDER
+    values = dict(zip([k for k in ORDER if not k.startswith("name_")], WITHOUT_USER_CODE, strict=True))
+    outcome = service.fill(person, values)
+    assert outcome.created and outcome.replies[-1].kind == "summary"
+    assert service.handle(person, "登録").filed

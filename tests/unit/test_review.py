@@ -76,7 +76,7 @@ def test_replies_to_a_channel_person_are_queued_with_the_answer(service, store):
     who = Person(key="slack:U9", channel="slack", address="U9")
     outcome = service.start(who)
     queued = store.outbox(outcome.app.id)
-    assert [m["reply"]["kind"] for m in queued] == ["guidance", "question"]
-    assert all(m["channel"] == "slack" and m["to"] == "U9" for m in queued)
+    assert len(queued) == 1 and queued[0]["channel"] == "slack" and queued[0]["to"] == "U9"
+    assert [r["kind"] for r in queued[0]["replies"]] == ["guidance", "question"]
     service.handle(who, "損保")
-    assert store.outbox(outcome.app.id)[-1]["reply"]["field"] == "company_name"
+    assert store.outbox(outcome.app.id)[-1]["replies"][-1]["field"] == "company_name"
