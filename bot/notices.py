@@ -86,3 +86,12 @@ def replies(app: Application, channel: str, address: str | None, replies: list[A
         "replies": [{"kind": r.kind, "field": r.field, "params": r.params, "choices": r.choices}
                     for r in replies],
     }]
+
+
+def review(app: Application, now: datetime, action: str) -> list[dict[str, Any]]:
+    """For the reviewers' channel: ``request`` a decision on a filing, or show it ``decided``."""
+    return [{
+        "id": f"review-{action}-{app.version}", "kind": "review", "channel": "review",
+        "action": action, "lang": app.lang, "created_at": now.isoformat(),
+        "acceptance_number": app.acceptance_number, "review": app.review,
+    }]

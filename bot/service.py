@@ -228,7 +228,7 @@ class Service:
                 app.answers["confirmed_start_date"] = start_date
             if target == RETURNED:
                 app.conversation = {"field": "confirm", "mode": "ask", "failures": 0}
-            outbox = notices.decision(app, now)
+            outbox = [*notices.decision(app, now), *notices.review(app, now, "decided")]
             self._save(app, audit=[entry], outbox=outbox)
             return Decision(app, applied=True)
 
@@ -262,7 +262,7 @@ class Service:
         app.review = None
         app.conversation = {"field": None, "mode": "filed", "failures": 0}
         self._remember(app, person)
-        outbox = notices.acknowledgment(app, now)
+        outbox = [*notices.acknowledgment(app, now), *notices.review(app, now, "request")]
         params = notices.acknowledgment_params(app, now)
         return self._commit(app, person, [Reply("filed", params=params)], audit=[entry],
                             outbox=outbox, changed=True, filed=True)

@@ -32,7 +32,8 @@ def test_full_path_without_user_code_files_with_acceptance_number(converse, stor
     assert "name_kana" not in app.answers and "fixed_settings" not in app.answers
     trail = store.audit(app.id)
     assert [(e["from"], e["to"]) for e in trail] == [(None, "draft"), ("draft", "under_review")]
-    notices = store.outbox(app.id)
+    assert [m["action"] for m in store.outbox(app.id) if m["kind"] == "review"] == ["request"]
+    notices = [m for m in store.outbox(app.id) if m["kind"] == "notice"]
     assert {(m["notice"], m["role"], m["to"]) for m in notices} == {
         ("acknowledgment", "applicant", "taro@example.co.jp"),
         ("acknowledgment", "admin", "hanako@example.co.jp"),
