@@ -21,7 +21,7 @@ def test_approve_with_a_different_start_date_queues_the_confirmation(service, st
                             start_date="2027-01-18", comment="よろしくお願いします")
     assert result.applied and result.app.state == "approved"
     assert result.app.review["by"] == "slack:UREV"
-    confirmations = [m for m in store.outbox(filed.id) if m["notice"] == "confirmation"]
+    confirmations = [m for m in store.outbox(filed.id) if m.get("notice") == "confirmation"]
     assert {m["role"] for m in confirmations} == {"applicant", "admin"}
     assert confirmations[0]["params"]["start_date"] == "2027-01-18"
     assert confirmations[0]["params"]["start_date_differs"] is True
@@ -59,7 +59,7 @@ def test_unknown_number(service):
 
 def test_returned_application_is_edited_and_refiled_under_the_same_number(service, store, person, filed):
     service.decide(filed.acceptance_number, decision="return", actor="slack:U1", reason="電話番号をご確認ください")
-    returned = [m for m in store.outbox(filed.id) if m["notice"] == "returned"]
+    returned = [m for m in store.outbox(filed.id) if m.get("notice") == "returned"]
     assert returned and returned[0]["params"]["reason"] == "電話番号をご確認ください"
     outcome = service.handle(person, "修正 電話番号")
     assert outcome.replies[-1].field == "applicant_phone"
