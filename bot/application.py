@@ -56,6 +56,7 @@ class Application:
     review: dict[str, Any] | None = None  # the reviewer's decision: who, when, what, why
     conversation: dict[str, Any] = field(default_factory=dict)
     prefill: dict[str, Any] = field(default_factory=dict)
+    inbound: list[str] = field(default_factory=list)  # keys of recent inbound messages
     version: int = 0
 
     def to_record(self) -> dict[str, Any]:

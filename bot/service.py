@@ -30,6 +30,7 @@ from bot.ports import Clock, Store
 from bot.schedule import Schedule
 from bot.text import nfkc, one_line, squash
 
+INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeliveries
 DECISIONS = {"approve": APPROVED, "return": RETURNED, "reject": REJECTED}
 NEW = frozenset(squash(w) for w in ("新規", "新規申込", "new", "start", "開始"))
 
@@ -65,6 +66,7 @@ class Outcome:
     replies: list[Reply]
     filed: bool = False
     created: bool = False
+    duplicate: bool = False  # the inbound message had been handled before; nothing was done
 
     @property
     def acceptance_number(self) -> str | None:
@@ -81,6 +83,7 @@ class Service:
         self.default_lang = default_lang
         self._new_id = new_id
         self.on_outbox: Callable[[], None] | None = None  # called after queuing messages
+        self._inbound_key: str | None = None  # set under the lock for the current message
         self.engine = Engine(check_date=self.check_desired_date,
                              next_dates=schedule.next_dates)
 
@@ -143,9 +146,17 @@ class Service:
                             channel=person.channel)
         return app, entry
 
-    def handle(self, person: Person, text: str) -> Outcome:
-        """One message from a person: answer, command, or the start of a new application."""
+    def handle(self, person: Person, text: str, *, key: str | None = None) -> Outcome:
+        """One message from a person: answer, command, or the start of a new application.
+
+        ``key`` identifies the inbound message (a Slack event id, a Message-ID); it is saved
+        in the same write as the answer, so a redelivered message is recognised and ignored
+        even after a crash between the two."""
         with self.store.locked():
+            duplicate = self._duplicate(person, key)
+            if duplicate is not None:
+                return duplicate
+            self._inbound_key = key
             word = squash(text)
             app = self.open_draft(person)
             if app is None:
@@ -169,9 +180,13 @@ class Service:
             self._remember(app, person)
             return self._commit(app, person, turn.replies, audit=audit, changed=True)
 
-    def fill(self, person: Person, values: dict[str, str]) -> Outcome:
+    def fill(self, person: Person, values: dict[str, str], *, key: str | None = None) -> Outcome:
         """Several answers at once, keyed by field; starts a draft when none is open."""
         with self.store.locked():
+            duplicate = self._duplicate(person, key)
+            if duplicate is not None:
+                return duplicate
+            self._inbound_key = key
             app = self.open_draft(person)
             audit: list[dict[str, Any]] = []
             intro: list[Reply] = []
@@ -267,12 +282,26 @@ class Service:
         return self._commit(app, person, [Reply("filed", params=params)], audit=[entry],
                             outbox=outbox, changed=True, filed=True)
 
+    def _duplicate(self, person: Person, key: str | None) -> Outcome | None:
+        """The outcome for an inbound message already handled (by its key), else None."""
+        self._inbound_key = None
+        if key is None:
+            return None
+        for app in reversed(self.applications_of(person)):
+            if key in app.inbound:
+                return Outcome(app, [], duplicate=True)
+        return None
+
     def _commit(self, app: Application, person: Person, replies: list[Reply], *,
                 audit: Sequence[dict[str, Any]] = (), outbox: Sequence[dict[str, Any]] = (),
                 changed: bool = False, filed: bool = False) -> Outcome:
         """Save what changed; replies to a person reached through a channel go to the outbox
         in the same write, so an answer is never acknowledged without its reply queued."""
         routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
+        if self._inbound_key is not None:
+            app.inbound = [*app.inbound, self._inbound_key][-INBOUND_KEPT:]
+            self._inbound_key = None
+            changed = True
         if changed or routed:
             self._save(app, audit=audit, outbox=[*outbox, *routed])
         return Outcome(app, replies, filed=filed)

@@ -265,3 +265,20 @@ def test_fill_everything_reaches_the_summary(service, person):
     outcome = service.fill(person, values)
     assert outcome.created and outcome.replies[-1].kind == "summary"
     assert service.handle(person, "登録").filed
+
+
+def test_a_redelivered_message_is_handled_once(service, person, store):
+    service.start(person)
+    first = service.handle(person, "損保", key="Ev1")
+    commits = store.commits
+    again = service.handle(person, "損保", key="Ev1")
+    assert again.duplicate and again.replies == [] and store.commits == commits
+    assert service.handle(person, "ABC損保", key="Ev2").app.answers["company_name"] == "ABC損保"
+    assert first.app.id == again.app.id
+
+
+def test_a_redelivered_first_message_does_not_start_a_second_draft(service, person):
+    first = service.handle(person, "こんにちは", key="<m1@example.jp>")
+    again = service.handle(person, "こんにちは", key="<m1@example.jp>")
+    assert again.duplicate and again.app.id == first.app.id
+    assert len(service.applications_of(person)) == 1
