@@ -38,6 +38,7 @@ EXAMPLE = _words("例", "記載例", "例文", "example", "examples", "sample")
 ENGLISH = _words("English", "英語", "en")
 JAPANESE = _words("日本語", "Japanese", "ja", "にほんご")
 SUBMIT = _words("登録", "登録する", "申込内容を登録する", "申込", "申し込む", "submit", "file", "apply")
+WITHDRAW = _words("取下げ", "取り下げ", "取下", "取り下げます", "申込を取り下げる", "withdraw")
 YES = _words("はい", "yes", "y", "ok", "お願いします", "取り消す", "取り消します")
 KEEP = _words("はい", "そのまま", "このまま", "変更なし", "keep", "same", "yes", "ok")
 

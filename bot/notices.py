@@ -54,11 +54,9 @@ def acknowledgment(app: Application, now: datetime) -> list[dict[str, Any]]:
     return build("acknowledgment", app, now, acknowledgment_params(app, now))
 
 
-def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
-    """The notice that follows a reviewer's decision: confirmation, returned or rejected."""
+def decision_params(app: Application, now: datetime) -> dict[str, Any]:
     review = app.review or {}
-    kind = {"approve": "confirmation", "return": "returned", "reject": "rejected"}[review["decision"]]
-    params = {
+    return {
         "acceptance_number": app.acceptance_number,
         "filed_on": (app.filed_at or now.isoformat())[:10],
         "company_name": app.answers.get("company_name"),
@@ -71,7 +69,13 @@ def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
         "reason": review.get("reason") or "",
         "comment": review.get("comment") or "",
     }
-    return build(kind, app, now, params)
+
+
+def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
+    """The notice that follows a reviewer's decision: confirmation, returned or rejected."""
+    kind = {"approve": "confirmation", "return": "returned", "reject": "rejected"}[
+        (app.review or {})["decision"]]
+    return build(kind, app, now, decision_params(app, now))
 
 
 def replies(app: Application, channel: str, address: str | None, replies: list[Any],

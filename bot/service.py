@@ -21,15 +21,17 @@ from bot.application import (
     REJECTED,
     RETURNED,
     UNDER_REVIEW,
+    WITHDRAWN,
     Application,
     acceptance_number,
     audit_entry,
 )
-from bot.conversation import ENGLISH, JAPANESE, STATUS, Engine, Reply
+from bot.conversation import ENGLISH, JAPANESE, STATUS, WITHDRAW, YES, Engine, Reply
 from bot.ports import Clock, Store
 from bot.schedule import Schedule
 from bot.text import nfkc, one_line, squash
 
+WITHDRAWABLE = frozenset({UNDER_REVIEW, RETURNED})
 INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeliveries
 DECISIONS = {"approve": APPROVED, "return": RETURNED, "reject": REJECTED}
 NEW = frozenset(squash(w) for w in ("新規", "新規申込", "new", "start", "開始"))
@@ -158,6 +160,9 @@ class Service:
                 return duplicate
             self._inbound_key = key
             word = squash(text)
+            withdrawing = self._withdrawal(person, word)
+            if withdrawing is not None:
+                return withdrawing
             app = self.open_draft(person)
             if app is None:
                 past = self.applications_of(person)
@@ -281,6 +286,35 @@ class Service:
         params = notices.acknowledgment_params(app, now)
         return self._commit(app, person, [Reply("filed", params=params)], audit=[entry],
                             outbox=outbox, changed=True, filed=True)
+
+    def _withdrawal(self, person: Person, word: str) -> Outcome | None:
+        """取下げ / withdraw of a filed application before approval: asked, then confirmed."""
+        filed = [a for a in self.applications_of(person) if a.state in WITHDRAWABLE]
+        if not filed:
+            return None
+        app = filed[-1]
+        asked = app.conversation.get("mode") == "confirm_withdraw"
+        if not asked and word not in WITHDRAW:
+            return None
+        if not asked:
+            app.conversation = {**app.conversation, "mode": "confirm_withdraw", "back": app.conversation}
+            return self._commit(app, person, [Reply("withdraw_confirm", params={
+                "acceptance_number": app.acceptance_number}, choices=["yes", "no"])], changed=True)
+        previous = app.conversation.get("back") or {"field": None, "mode": "filed", "failures": 0}
+        app.conversation = previous
+        if word not in YES and word not in WITHDRAW:
+            replies = [Reply("withdraw_kept", params={"acceptance_number": app.acceptance_number})]
+            if app.state == RETURNED:
+                replies.append(self.engine.prompt(app, self.today()))
+            return self._commit(app, person, replies, changed=True)
+        now = self.clock.now().astimezone(dates.JST)
+        entry = app.move(WITHDRAWN, at=now, actor=person.key, reason="withdrawn by the applicant")
+        app.conversation = {"field": None, "mode": "withdrawn", "failures": 0}
+        outbox = [*notices.build("withdrawn", app, now, notices.decision_params(app, now)),
+                  *notices.review(app, now, "withdrawn")]
+        return self._commit(app, person, [Reply("withdrawn", params={
+            "acceptance_number": app.acceptance_number})], audit=[entry], outbox=outbox,
+            changed=True)
 
     def _duplicate(self, person: Person, key: str | None) -> Outcome | None:
         """The outcome for an inbound message already handled (by its key), else None."""

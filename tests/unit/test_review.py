@@ -80,3 +80,26 @@ def test_replies_to_a_channel_person_are_queued_with_the_answer(service, store):
     assert [r["kind"] for r in queued[0]["replies"]] == ["guidance", "question"]
     service.handle(who, "損保")
     assert store.outbox(outcome.app.id)[-1]["replies"][-1]["field"] == "company_name"
+
+
+def test_applicant_withdraws_before_approval_after_confirming(service, store, person, filed):
+    outcome = service.handle(person, "取下げ")
+    assert outcome.replies[0].kind == "withdraw_confirm" and outcome.app.state == "under_review"
+    outcome = service.handle(person, "いいえ")
+    assert outcome.replies[0].kind == "withdraw_kept" and outcome.app.state == "under_review"
+    service.handle(person, "withdraw")
+    outcome = service.handle(person, "はい")
+    assert outcome.replies[0].kind == "withdrawn" and outcome.app.state == "withdrawn"
+    assert {m["notice"] for m in store.outbox(filed.id) if m["kind"] == "notice"} == {
+        "acknowledgment", "withdrawn"}
+    assert store.audit(filed.id)[-1]["to"] == "withdrawn"
+    late = service.decide(filed.acceptance_number, decision="approve", actor="slack:U1",
+                          start_date="2027-01-04")
+    assert not late.applied and late.problem == "already_decided"
+
+
+def test_no_withdrawal_after_approval(service, person, filed):
+    service.decide(filed.acceptance_number, decision="approve", actor="slack:U1", start_date="2027-01-04")
+    outcome = service.handle(person, "取下げ")
+    assert outcome.app.id != filed.id  # nothing to withdraw: the message starts a new draft
+    assert service.find(filed.acceptance_number).state == "approved"
