@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -130,6 +131,51 @@ def applications_show(number: str, lang: str | None) -> None:
         sys.exit(1)
     click.echo(bot.renderer.render("cli/application_show.j2", _lang(lang), app=app,
                                    audit=bot.store.audit(app.id)))
+
+
+@main.group()
+def review() -> None:
+    """Decide on a filed application from the command line (same rules as the Slack buttons)."""
+
+
+def _decide(number: str, decision: str, lang: str | None, *, reason: str = "", comment: str = "",
+            start_date: str | None = None) -> None:
+    bot = _bot()
+    result = bot.service.decide(number, decision=decision, actor=f"cli:{getpass.getuser()}",
+                                reason=reason, comment=comment, start_date=start_date)
+    text = bot.renderer.render("cli/review_result.j2", _lang(lang), number=number, decision=decision,
+                               applied=result.applied, problem=result.problem,
+                               app=result.app, open=bot.schedule.next_dates(bot.service.today(), 5))
+    click.echo(text, err=not result.applied)
+    sys.exit(0 if result.applied else 1)
+
+
+@review.command(name="approve")
+@click.argument("number")
+@click.option("--start-date", required=True, help="The confirmed start date, YYYY-MM-DD (a schedule date).")
+@click.option("--comment", default="", help="An optional comment for the applicant.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def review_approve(number: str, start_date: str, comment: str, lang: str | None) -> None:
+    """承認: approve NUMBER with its confirmed start date."""
+    _decide(number, "approve", lang, start_date=start_date, comment=comment)
+
+
+@review.command(name="return")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the applicant must correct it.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def review_return(number: str, reason: str, lang: str | None) -> None:
+    """差戻し: return NUMBER to the applicant for correction."""
+    _decide(number, "return", lang, reason=reason)
+
+
+@review.command(name="reject")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why it is rejected.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def review_reject(number: str, reason: str, lang: str | None) -> None:
+    """却下: reject NUMBER."""
+    _decide(number, "reject", lang, reason=reason)
 
 
 @main.command()

@@ -244,8 +244,6 @@ class Service:
             entry = app.move(target, at=now, actor=actor, reason=reason or comment)
             app.review = {"decision": decision, "by": actor, "at": now.isoformat(),
                           "reason": reason, "comment": comment, "start_date": start_date}
-            if decision == "approve":
-                app.answers["confirmed_start_date"] = start_date
             if target == RETURNED:
                 app.conversation = {"field": "confirm", "mode": "ask", "failures": 0}
             outbox = [*notices.decision(app, now), *notices.review(app, now, "decided")]

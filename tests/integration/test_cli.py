@@ -119,3 +119,19 @@ def test_help_everywhere():
                  ["applications", "list", "--help"], ["applications", "show", "--help"], ["serve", "--help"]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_review_from_the_command_line(env):
+    result = run(["chat"], env, "\n".join([*ANSWERS, "登録"]) + "\n")
+    number = re.findall(r"申込受付番号：(\d{6}A)", result.stdout)[0]
+    refused = run(["review", "return", number, "--reason", " "], env)
+    assert refused.returncode == 1 and "理由" in refused.stderr
+    wrong_date = run(["review", "approve", number, "--start-date", "2000-01-01"], env)
+    assert wrong_date.returncode == 1 and "スケジュール" in wrong_date.stderr
+    first = (today_jst() + timedelta(days=35)).isoformat()
+    approved = run(["review", "approve", number, "--start-date", first, "--comment", "OK"], env)
+    assert approved.returncode == 0 and "承認しました" in approved.stdout
+    again = run(["review", "reject", number, "--reason", "重複"], env)
+    assert again.returncode == 1 and "すでに処理済み" in again.stderr and "cli:" in again.stderr
+    shown = run(["applications", "show", number], env)
+    assert "under_review → approved" in shown.stdout
