@@ -54,6 +54,7 @@ class Application:
     filed_at: str | None = None
     closed_reason: str | None = None
     review: dict[str, Any] | None = None  # the reviewer's decision: who, when, what, why
+    id_notice: dict[str, Any] | None = None  # sealed ID通知 codes, issue and expiry dates
     conversation: dict[str, Any] = field(default_factory=dict)
     prefill: dict[str, Any] = field(default_factory=dict)
     inbound: list[str] = field(default_factory=list)  # keys of recent inbound messages

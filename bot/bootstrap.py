@@ -18,6 +18,7 @@ from bot.schedule import Schedule
 from bot.service import Service
 from handlers.render import Renderer
 from store import TinyStore
+from store.vault import AesVault
 
 
 class SystemClock:
@@ -72,7 +73,8 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     config = config or Config.from_env(load_env())
     schedule = load_schedule(config.schedule)
     store = TinyStore(config.data_dir)
+    secret = load_secret(config)
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
-                      default_lang=config.lang)
+                      vault=AesVault(secret), default_lang=config.lang)
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
-               schedule=schedule, secret=load_secret(config))
+               schedule=schedule, secret=secret)

@@ -78,6 +78,14 @@ def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
     return build(kind, app, now, decision_params(app, now))
 
 
+def id_notification(app: Application, now: datetime) -> list[dict[str, Any]]:
+    """ID通知: to the applicant only. No secret travels in the message: the Slack DM is filled
+    from the sealed codes when it is posted, and the mail carries only a link to the page."""
+    params = {**decision_params(app, now), **{k: v for k, v in (app.id_notice or {}).items()
+                                               if k != "sealed"}}
+    return build("id_notification", app, now, params, applicant_only=True)
+
+
 def replies(app: Application, channel: str, address: str | None, replies: list[Any],
             now: datetime) -> list[dict[str, Any]]:
     """One turn's replies for a person reached through a channel, as ONE outbox message

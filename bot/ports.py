@@ -20,6 +20,14 @@ class Clock(Protocol):
         ...
 
 
+class Vault(Protocol):
+    """Encryption at rest for secrets (the ID通知 codes), bound to one application."""
+
+    def seal(self, app_id: str, payload: Any) -> str: ...
+
+    def unseal(self, app_id: str, sealed: str) -> Any: ...
+
+
 class Store(Protocol):
     """Durable state: one record per application (its conversation included).
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from bot import dates, notices
+from bot import dates, id_notice, notices
 from bot import fields as F
 from bot.application import (
     APPROVED,
@@ -27,7 +27,7 @@ from bot.application import (
     audit_entry,
 )
 from bot.conversation import ENGLISH, JAPANESE, STATUS, WITHDRAW, YES, Engine, Reply
-from bot.ports import Clock, Store
+from bot.ports import Clock, Store, Vault
 from bot.schedule import Schedule
 from bot.text import nfkc, one_line, squash
 
@@ -77,9 +77,10 @@ class Outcome:
 
 class Service:
     def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
-                 default_lang: str = "ja",
+                 vault: Vault | None = None, default_lang: str = "ja",
                  new_id: Callable[[], str] = lambda: secrets.token_hex(8)) -> None:
         self.store = store
+        self.vault = vault
         self.clock = clock
         self.schedule = schedule
         self.default_lang = default_lang
@@ -247,8 +248,34 @@ class Service:
             if target == RETURNED:
                 app.conversation = {"field": "confirm", "mode": "ask", "failures": 0}
             outbox = [*notices.decision(app, now), *notices.review(app, now, "decided")]
+            if target == APPROVED:
+                self._issue_ids(app, now, date.fromisoformat(start_date or ""))
+                outbox += notices.id_notification(app, now)
             self._save(app, audit=[entry], outbox=outbox)
             return Decision(app, applied=True)
+
+    def note(self, app_id: str, *, actor: str, action: str, reason: str = "") -> None:
+        """Record something that happened to an application (no state change) in its audit."""
+        with self.store.locked():
+            app = self.load(app_id)
+            if app is not None:
+                entry = audit_entry(at=self.clock.now(), actor=actor, action=action, reason=reason)
+                self._save(app, audit=[entry])
+
+    def _issue_ids(self, app: Application, now: datetime, start: date) -> None:
+        if self.vault is None:
+            raise RuntimeError("approving needs a vault to seal the ID通知 codes")
+        codes = id_notice.issue(int(app.answers.get("certificate_count") or 1), now.date(),
+                                app.answers.get("user_code"))
+        app.id_notice = {"sealed": self.vault.seal(app.id, codes), "count": len(codes),
+                         "issued_on": now.date().isoformat(),
+                         "expires_on": id_notice.link_expires_on(start).isoformat()}
+
+    def id_codes(self, app: Application) -> list[dict[str, Any]]:
+        """The ID通知 codes in clear, for the applicant's eyes only (DM or the reveal page)."""
+        if not app.id_notice or self.vault is None:
+            return []
+        return list(self.vault.unseal(app.id, app.id_notice["sealed"]))
 
     def _check_start_date(self, start_date: str | None) -> str | None:
         try:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from bot.conversation import Reply
 from bot.fields import BY_KEY
@@ -25,7 +25,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 class Renderer:
     def __init__(self, root: Path = TEMPLATES) -> None:
-        self.env = Environment(loader=FileSystemLoader(str(root)), autoescape=False,
+        self.env = Environment(loader=FileSystemLoader(str(root)),
+                               autoescape=select_autoescape(["html"], default=False),
                                trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
                                keep_trailing_newline=False)
 

@@ -1,11 +1,13 @@
-"""The aiohttp web application: ``/healthz`` here; channels add their routes (Slack's
-``/slack/events``, the ID-notice page) through ``Channel.routes``."""
+"""The aiohttp web application: ``/healthz`` and the ID通知 page; channels add their routes
+(Slack's ``/slack/events``) through ``Channel.routes``."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from bot.bootstrap import Bot
+from handlers import id_page
+from handlers.links import LinkSigner
 
 
 def make_app(bot: Bot) -> web.Application:
@@ -15,5 +17,5 @@ def make_app(bot: Bot) -> web.Application:
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)
-    app["bot"] = bot
+    id_page.add_routes(app, bot, LinkSigner(bot.secret, bot.config.public_url))
     return app

@@ -9,7 +9,7 @@ from bot.config import BUNDLED_SCHEDULE
 from bot.conversation import Reply
 from bot.service import Outcome, Person, Service
 from handlers.render import Renderer
-from tests.fakes import FixedClock, MemoryStore, clock_at
+from tests.fakes import FixedClock, MemoryStore, PlainVault, clock_at
 
 # A whole application without a new user code, answer by answer (today = 2026-11-26).
 WITHOUT_USER_CODE = [
@@ -37,7 +37,8 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def service(store: MemoryStore, clock: FixedClock) -> Service:
-    return Service(store=store, clock=clock, schedule=load_schedule(BUNDLED_SCHEDULE))
+    return Service(store=store, clock=clock, schedule=load_schedule(BUNDLED_SCHEDULE),
+                   vault=PlainVault())
 
 
 @pytest.fixture

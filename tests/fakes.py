@@ -100,3 +100,20 @@ class MemoryStore:
             return False
         self.seen.add((namespace, key))
         return True
+
+
+class PlainVault:
+    """Reversible stand-in for the AES vault in unit tests of the core."""
+
+    def seal(self, app_id: str, payload: Any) -> str:
+        import json
+
+        return json.dumps({"app": app_id, "payload": payload})
+
+    def unseal(self, app_id: str, sealed: str) -> Any:
+        import json
+
+        data = json.loads(sealed)
+        if data["app"] != app_id:
+            raise ValueError("sealed for another application")
+        return data["payload"]

@@ -8,13 +8,14 @@ from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.service import Person, Service
 from store import TinyStore
+from store.vault import AesVault
 from tests.conftest import WITHOUT_USER_CODE
 from tests.fakes import clock_at
 
 
 def make_service(root) -> Service:
     return Service(store=TinyStore(root), clock=clock_at("2026-11-26T10:00"),
-                   schedule=load_schedule(BUNDLED_SCHEDULE))
+                   schedule=load_schedule(BUNDLED_SCHEDULE), vault=AesVault(b"test secret"))
 
 
 def test_draft_resumes_after_restart_at_the_exact_question(tmp_path):

@@ -103,3 +103,20 @@ def test_no_withdrawal_after_approval(service, person, filed):
     outcome = service.handle(person, "取下げ")
     assert outcome.app.id != filed.id  # nothing to withdraw: the message starts a new draft
     assert service.find(filed.acceptance_number).state == "approved"
+
+
+def test_approval_issues_sealed_codes_per_certificate_for_the_applicant_only(service, store, filed):
+    service.decide(filed.acceptance_number, decision="approve", actor="slack:U1", start_date="2027-01-04")
+    app = service.find(filed.acceptance_number)
+    codes = service.id_codes(app)
+    assert len(codes) == int(app.answers["certificate_count"]) == 2
+    for c in codes:
+        assert len(c["access_key"]) == 16 and len(c["auth_codes"]) == 3
+        assert all(len(code) == 8 and code.isdigit() for code in c["auth_codes"])
+        assert c["issued_on"] == "2026-11-26"
+    assert codes[0]["access_key"] != codes[1]["access_key"]
+    assert app.id_notice["expires_on"] == "2027-01-05"
+    id_notes = [m for m in store.outbox(app.id) if m.get("notice") == "id_notification"]
+    assert {m["role"] for m in id_notes} == {"applicant"}
+    raw = str(store.outbox(app.id)) + str(store.audit(app.id))
+    assert not any(c["access_key"] in raw or c["auth_codes"][0] in raw for c in codes)
