@@ -133,6 +133,34 @@ def applications_show(number: str, lang: str | None) -> None:
                                    audit=bot.store.audit(app.id)))
 
 
+@applications.command(name="pdf")
+@click.argument("number")
+@click.option("--notice", is_flag=True, help="The approval notice (from the start date on) instead of the form.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write it (default: NUMBER-form.pdf / NUMBER-notice.pdf).")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def applications_pdf(number: str, notice: bool, out: Path | None, lang: str | None) -> None:
+    """Write the application form (申込書) or the approval notice (承認通知) of NUMBER as PDF."""
+    from handlers import documents
+
+    bot = _bot()
+    app = bot.service.find(number)
+    language = _lang(lang)
+    if app is None:
+        click.echo(bot.renderer.render("cli/not_found.j2", language, number=number), err=True)
+        sys.exit(1)
+    try:
+        data = (documents.approval_notice(app, bot.renderer, bot.service.today(), language) if notice
+                else documents.application_form(app, bot.renderer, language))
+    except documents.NotYetAvailable as e:
+        click.echo(bot.renderer.render("cli/notice_not_yet.j2", language, number=number,
+                                       start_date=e.start_date), err=True)
+        sys.exit(1)
+    path = out or Path(f"{app.acceptance_number}-{'notice' if notice else 'form'}.pdf")
+    path.write_bytes(data)
+    click.echo(str(path))
+
+
 @main.group()
 def review() -> None:
     """Decide on a filed application from the command line (same rules as the Slack buttons)."""

@@ -135,3 +135,14 @@ def test_review_from_the_command_line(env):
     assert again.returncode == 1 and "すでに処理済み" in again.stderr and "cli:" in again.stderr
     shown = run(["applications", "show", number], env)
     assert "under_review → approved" in shown.stdout
+
+
+def test_pdf_command_writes_the_form_and_refuses_the_notice_before_approval(env, tmp_path):
+    result = run(["chat"], env, "\n".join([*ANSWERS, "登録"]) + "\n")
+    number = re.findall(r"申込受付番号：(\d{6}A)", result.stdout)[0]
+    out = tmp_path / "form.pdf"
+    made = run(["applications", "pdf", number, "--out", str(out)], env)
+    assert made.returncode == 0 and out.read_bytes().startswith(b"%PDF")
+    notice = run(["applications", "pdf", number, "--notice", "--out", str(tmp_path / "n.pdf")], env)
+    assert notice.returncode == 1 and "承認されていない" in notice.stderr
+    assert not (tmp_path / "n.pdf").exists()
