@@ -58,6 +58,9 @@ class Application:
     conversation: dict[str, Any] = field(default_factory=dict)
     prefill: dict[str, Any] = field(default_factory=dict)
     inbound: list[str] = field(default_factory=list)  # keys of recent inbound messages
+    active_at: str | None = None  # when the person last said something (drafts go idle)
+    reminders: dict[str, str] = field(default_factory=dict)  # reminder → when it was sent
+    wakeup: str | None = None  # ISO day on which a reminder may next be due (indexed)
     version: int = 0
 
     def to_record(self) -> dict[str, Any]:

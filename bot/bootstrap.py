@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from bot.config import Config
 from bot.dates import JST
 from bot.ports import Clock
+from bot.reminders import Policy
 from bot.schedule import Schedule
 from bot.service import Service
 from handlers.render import Renderer
@@ -75,6 +76,7 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     store = TinyStore(config.data_dir)
     secret = load_secret(config)
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
-                      vault=AesVault(secret), default_lang=config.lang)
+                      vault=AesVault(secret), default_lang=config.lang,
+                      policy=Policy(close_after_days=config.draft_close_days))
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
                schedule=schedule, secret=secret)

@@ -27,6 +27,7 @@ class Config:
     review_channel: str | None = None
     reviewers: tuple[str, ...] = ()
     lang: str = "ja"
+    draft_close_days: int = 14
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -57,6 +58,7 @@ class Config:
             reviewers=tuple(r.strip() for r in (get("WEBNACCS_REVIEWERS") or "").split(",")
                             if r.strip()),
             lang=lang if lang in ("ja", "en") else "ja",
+            draft_close_days=int(get("WEBNACCS_DRAFT_CLOSE_DAYS") or 14),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),

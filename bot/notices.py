@@ -42,11 +42,27 @@ def recipients(app: Application, *, applicant_only: bool = False) -> list[dict[s
 def build(kind: str, app: Application, now: datetime, params: dict[str, Any], *,
           applicant_only: bool = False) -> list[dict[str, Any]]:
     return [
-        {"id": f"{kind}-{app.version}-{r['role']}-{r['channel']}", "kind": "notice",
+        {"id": f"{kind}-{params.get('reminder', '')}{app.version}-{r['role']}-{r['channel']}",
+         "kind": "notice",
          "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
          "acceptance_number": app.acceptance_number, "params": params, **r}
         for r in recipients(app, applicant_only=applicant_only)
     ]
+
+
+def to_people(app: Application, kind: str, now: datetime, params: dict[str, Any]
+              ) -> list[dict[str, Any]]:
+    """A notice about a draft, to the person where they talk to us (a draft may have no email
+    answer yet): their Slack DM and/or the address they mailed from."""
+    out: list[dict[str, Any]] = []
+    for key in app.people:
+        channel, _, address = key.partition(":")
+        if channel in ("slack", "email") and all(m["channel"] != channel for m in out):
+            out.append({"id": f"{kind}-{app.version}-{channel}", "kind": "notice", "notice": kind,
+                        "lang": app.lang, "created_at": now.isoformat(), "role": "applicant",
+                        "channel": channel, "to": address, "acceptance_number": app.acceptance_number,
+                        "params": params})
+    return out
 
 
 def acknowledgment(app: Application, now: datetime) -> list[dict[str, Any]]:

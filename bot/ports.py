@@ -77,6 +77,13 @@ class Store(Protocol):
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None: ...
 
+    def wakeups_due(self, day: str) -> list[tuple[str, str]]:
+        """(day, app id) of applications to look at on or before ``day``; a record's ``wakeup``
+        (ISO date) field, when set, is indexed by ``commit``."""
+        ...
+
+    def drop_wakeup(self, day: str, app_id: str) -> None: ...
+
     def mark_seen(self, namespace: str, key: str) -> bool:
         """Remember an event/message id; True the first time, False when already seen."""
         ...

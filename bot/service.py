@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot import dates, id_notice, notices
+from bot import dates, id_notice, notices, reminders
 from bot import fields as F
 from bot.application import (
+    ACTIVE,
     APPROVED,
+    CLOSED,
     DRAFT,
     OPEN_FOR_ANSWERS,
     REJECTED,
@@ -78,9 +80,11 @@ class Outcome:
 class Service:
     def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
                  vault: Vault | None = None, default_lang: str = "ja",
+                 policy: reminders.Policy | None = None,
                  new_id: Callable[[], str] = lambda: secrets.token_hex(8)) -> None:
         self.store = store
         self.vault = vault
+        self.policy = policy or reminders.Policy()
         self.clock = clock
         self.schedule = schedule
         self.default_lang = default_lang
@@ -186,6 +190,26 @@ class Service:
             self._remember(app, person)
             return self._commit(app, person, turn.replies, audit=audit, changed=True)
 
+    def handle_if_asking(self, person: Person, text: str, *, app_id: str, field: str | None,
+                         mode: str = "ask", key: str | None = None) -> Outcome | None:
+        """A button pressed on an earlier message: handled like the typed ``text`` only while
+        application ``app_id`` still waits for that answer (``mode``, and ``field`` unless None).
+
+        Returns None once the conversation has moved on, so a double click or an old button
+        never answers a later question."""
+        with self.store.locked():
+            app = self.load(app_id)
+            if app is None or not set(person.keys) & set(app.people):
+                return None
+            conv = app.conversation or {}
+            if conv.get("mode") != mode or (field is not None and conv.get("field") != field):
+                return None
+            if app.state in OPEN_FOR_ANSWERS:
+                current = self.open_draft(person)
+                if current is None or current.id != app_id:
+                    return None
+            return self.handle(person, text, key=key)
+
     def fill(self, person: Person, values: dict[str, str], *, key: str | None = None) -> Outcome:
         """Several answers at once, keyed by field; starts a draft when none is open."""
         with self.store.locked():
@@ -261,6 +285,53 @@ class Service:
             if app is not None:
                 entry = audit_entry(at=self.clock.now(), actor=actor, action=action, reason=reason)
                 self._save(app, audit=[entry])
+
+    def run_reminders(self) -> int:
+        """Send every reminder that is due (also those missed while the service was down) and
+        activate applications whose start date has come. Returns how many actions were taken."""
+        today = self.today().isoformat()
+        taken = 0
+        for day, app_id in self.store.wakeups_due(today):
+            with self.store.locked():
+                app = self.load(app_id)
+                if app is None or app.wakeup is None or app.wakeup > today:
+                    self.store.drop_wakeup(day, app_id)  # moved on: a newer marker exists
+                    continue
+                now = self.clock.now().astimezone(dates.JST)
+                actions = reminders.due(app, now, self.policy)
+                audit, outbox = [], []
+                for action in actions:
+                    audit_items, messages = self._remind(app, action, now)
+                    audit += audit_items
+                    outbox += messages
+                if actions:
+                    self._save(app, audit=audit, outbox=outbox)
+                    taken += len(actions)
+                if app.wakeup != day:
+                    self.store.drop_wakeup(day, app_id)
+        return taken
+
+    def _remind(self, app: Application, action: str, now: datetime
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        stamp = now.isoformat()
+        if action == "idle_reminder":
+            app.reminders["idle"] = stamp
+            return [], notices.to_people(app, "reminder", now, {"reminder": "idle",
+                                                                "close_after": self.policy.close_after_days})
+        if action == "close_idle":
+            entry = app.move(CLOSED, at=now, actor="system:reminders", reason="idle")
+            app.closed_reason = "idle"
+            app.conversation["field"] = None
+            app.reminders["closed"] = stamp
+            return [entry], notices.to_people(app, "reminder", now, {"reminder": "closed"})
+        params = {**notices.decision_params(app, now),
+                  **{k: v for k, v in (app.id_notice or {}).items() if k != "sealed"}}
+        if action == "certificate":
+            app.reminders["certificate"] = stamp
+            return [], notices.build("reminder", app, now, {**params, "reminder": "certificate"})
+        entry = app.move(ACTIVE, at=now, actor="system:reminders", reason="start date reached")
+        app.reminders["start"] = stamp
+        return [entry], notices.build("reminder", app, now, {**params, "reminder": "start"})
 
     def _issue_ids(self, app: Application, now: datetime, start: date) -> None:
         if self.vault is None:
@@ -362,6 +433,7 @@ class Service:
             self._inbound_key = None
             changed = True
         if changed or routed:
+            app.active_at = self.clock.now().isoformat()  # the person acted: not idle
             self._save(app, audit=audit, outbox=[*outbox, *routed])
         return Outcome(app, replies, filed=filed)
 
@@ -374,6 +446,8 @@ class Service:
     def _save(self, app: Application, *, audit: Sequence[dict[str, Any]] = (),
               outbox: Sequence[dict[str, Any]] = ()) -> None:
         app.version += 1
+        wakeup = reminders.next_wakeup(app, self.policy)
+        app.wakeup = wakeup.isoformat() if wakeup else None
         self.store.commit(app.to_record(), audit=audit, outbox=outbox)
         if outbox and self.on_outbox is not None:
             self.on_outbox()  # wake the dispatcher

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot import dates
 from bot.bootstrap import Bot
+from handlers import scheduler
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
 
@@ -80,6 +81,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     bot.service.on_outbox = dispatcher.wake
     running = Running(bot, channels, dispatcher, runner, port)
     running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))
+    running.tasks.append(asyncio.create_task(scheduler.run(bot.service, running.stop_event)))
     for channel in channels:
         await channel.start()
     return running

@@ -10,6 +10,7 @@ more when many others are stored:
     serials/<yy>.json                  last acceptance serial handed out for a filing year
     outbox_pending/<id>.json           marker: this application may have pending messages
     seen/<h[:2]>.json                  256 shards of seen event/message ids with timestamps
+    wakeups/<day>/<id>.json            marker: look at this application on that day (reminders)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Layout:
         self.apps = root / "apps"
         self.pending = root / "outbox_pending"
         self.seen = root / "seen"
+        self.wakeups = root / "wakeups"
 
     def app(self, app_id: str) -> Path:
         # Hash-sharded: ids are opaque and may share prefixes.
@@ -61,6 +63,9 @@ class Layout:
 
     def pending_marker(self, app_id: str) -> Path:
         return self.pending / f"{app_id}.json"
+
+    def wakeup(self, day: str, app_id: str) -> Path:
+        return self.wakeups / day / f"{app_id}.json"
 
     def seen_shard(self, namespace: str, key: str) -> Path:
         return self.seen / f"{digest(namespace + chr(0) + key)[:2]}.json"

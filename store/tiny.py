@@ -77,8 +77,13 @@ class TinyStore:
         entries = [_mapping(entry, "audit entry") for entry in audit]
         messages = [self._new_message(message, app_id) for message in outbox]
 
+        wakeup = record.get("wakeup")
+        if wakeup is not None:
+            check_name(wakeup, "wakeup day")
+
         with self._lock:
             db, buffer = open_db(self._paths.app(app_id))
+            previous_wakeup = (_single(db, "record") or {}).get("wakeup")
             known = {doc.get("id") for doc in db.table("outbox").all()}
             for message in messages:
                 if message["id"] in known:
@@ -100,6 +105,8 @@ class TinyStore:
                     self._index_person(person, app_id)
                 if queues:
                     self._mark_pending(app_id)
+                if wakeup is not None and wakeup != previous_wakeup:
+                    self._mark_wakeup(app_id, wakeup)
 
             buffer.flush(before_write=write_ahead)
 
@@ -298,6 +305,33 @@ class TinyStore:
         if is_safe_name(owner) and self.by_number(number) is not None:
             raise ValueError(f"acceptance number {number} already belongs to {owner}")
         _put_single(db, "number", {"acceptance_number": number, "app_id": app_id})
+        buffer.flush()
+
+    def wakeups_due(self, day: str) -> list[tuple[str, str]]:
+        """(day, app id) of every wake-up marker on or before ``day`` (ISO), oldest first.
+
+        Markers are written ahead of the record: the caller checks the record's own
+        ``wakeup`` and drops markers that no longer match."""
+        found: list[tuple[str, str]] = []
+        with self._lock:
+            if self._paths.wakeups.is_dir():
+                for folder in sorted(self._paths.wakeups.iterdir()):
+                    if folder.name > day or not folder.is_dir():
+                        continue
+                    found += [(folder.name, p.stem) for p in sorted(folder.glob("*.json"))
+                              if is_safe_name(p.stem)]
+        return found
+
+    def drop_wakeup(self, day: str, app_id: str) -> None:
+        with self._lock:
+            remove_file(self._paths.wakeup(check_name(day, "wakeup day"), check_name(app_id)))
+
+    def _mark_wakeup(self, app_id: str, day: str) -> None:
+        marker = self._paths.wakeup(day, app_id)
+        if marker.exists():
+            return
+        db, buffer = open_db(marker)
+        _put_single(db, "wakeup", {"app_id": app_id, "day": day})
         buffer.flush()
 
     def _mark_pending(self, app_id: str) -> None:

@@ -38,6 +38,7 @@ class MemoryStore:
         self.people: dict[str, list[str]] = {}
         self.serials: dict[int, int] = {}
         self.seen: set[tuple[str, str]] = set()
+        self.wakeups: set[tuple[str, str]] = set()
         self.commits = 0
         self._lock = threading.RLock()
 
@@ -57,6 +58,8 @@ class MemoryStore:
             self.audits.setdefault(app_id, []).extend(copy.deepcopy(list(audit)))
             self.outboxes.setdefault(app_id, []).extend(
                 {"status": "pending", **copy.deepcopy(m)} for m in outbox)
+            if record.get("wakeup"):
+                self.wakeups.add((record["wakeup"], app_id))
             for key in record.get("people", []):
                 ids = self.people.setdefault(key, [])
                 if app_id not in ids:
@@ -94,6 +97,12 @@ class MemoryStore:
         for m in self.outboxes.get(app_id, []):
             if m["id"] == message_id:
                 m.update(status=status, **info)
+
+    def wakeups_due(self, day: str) -> list[tuple[str, str]]:
+        return sorted(w for w in self.wakeups if w[0] <= day)
+
+    def drop_wakeup(self, day: str, app_id: str) -> None:
+        self.wakeups.discard((day, app_id))
 
     def mark_seen(self, namespace: str, key: str) -> bool:
         if (namespace, key) in self.seen:

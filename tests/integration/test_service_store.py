@@ -60,3 +60,27 @@ def test_racing_filings_get_distinct_numbers(tmp_path):
         app = services[0].find(number)
         assert app is not None and app.state == "under_review"
         assert [m.get("notice") for m in services[0].store.outbox(app.id)] == ["acknowledgment"] * 2 + [None]
+
+
+def test_reminders_on_the_real_store_go_out_once_across_restarts(tmp_path):
+    from datetime import datetime
+
+    from tests.fakes import JST
+
+    person = Person(key="console:r", channel="console")
+    first = make_service(tmp_path)
+    first.start(person)
+    for text in [*WITHOUT_USER_CODE, "登録"]:
+        outcome = first.handle(person, text)
+    first.decide(outcome.acceptance_number, decision="approve", actor="cli:op", start_date="2027-01-04")
+    app_id = outcome.app.id
+    assert ("2026-12-24", app_id) in first.store.wakeups_due("2026-12-24")  # older ones are stale
+    first.clock.current = datetime(2027, 1, 4, 8, 0, tzinfo=JST)  # down over the certificate day
+    assert first.run_reminders() == 1
+    second = make_service(tmp_path)  # restarted
+    second.clock.current = first.clock.current
+    assert second.run_reminders() == 0
+    assert second.load(app_id).state == "active"
+    assert second.store.wakeups_due("2099-12-31") == []  # nothing left to look at
+    starts = [m for m in second.store.outbox(app_id) if (m.get("params") or {}).get("reminder") == "start"]
+    assert len(starts) == 2  # applicant and administrator, once each
