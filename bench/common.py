@@ -1,0 +1,59 @@
+"""Shared measuring helpers: every figure is compared with a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    ours_p50: float
+    ours_p99: float
+    base_p50: float
+    base_p99: float
+    samples: int
+    goal: str = ""
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_p50 / self.base_p50 if self.base_p50 else float("inf")
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ratio_p50": round(self.ratio, 3)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarise(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), percentile(values, 0.99)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Seconds per call, one sample per call."""
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def interleaved(ours: Callable[[], object], base: Callable[[], object], repeat: int
+                ) -> tuple[list[float], list[float]]:
+    """Alternate the two so machine noise hits both alike."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(repeat):
+        a += timed(ours, 1)
+        b += timed(base, 1)
+    return a, b
