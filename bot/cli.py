@@ -206,6 +206,31 @@ def review_reject(number: str, reason: str, lang: str | None) -> None:
     _decide(number, "reject", lang, reason=reason)
 
 
+@main.group(invoke_without_command=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+@click.pass_context
+def outbox(ctx: click.Context, lang: str | None) -> None:
+    """Outgoing messages not sent yet: pending (with their tries) and failed."""
+    if ctx.invoked_subcommand is None:
+        from handlers import outbox_cli
+
+        bot = _bot()
+        click.echo(outbox_cli.render_list(bot.renderer, _lang(lang), bot.store))
+
+
+@outbox.command(name="retry")
+@click.argument("ref")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+def outbox_retry(ref: str, lang: str | None) -> None:
+    """Queue a failed message (APP_ID/MESSAGE_ID, as listed) to be sent again."""
+    from handlers import outbox_cli
+
+    bot = _bot()
+    outcome = outbox_cli.retry(bot.store, ref)
+    click.echo(outbox_cli.render_retry(bot.renderer, _lang(lang), ref, outcome), err=outcome != "retried")
+    sys.exit(0 if outcome == "retried" else 1)
+
+
 @main.command()
 def serve() -> None:
     """Run the service with every channel that is configured."""

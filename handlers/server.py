@@ -61,8 +61,11 @@ class Running:
 
 
 def channels_for(bot: Bot) -> list[Channel]:
-    """Every channel whose settings are present."""
-    return []
+    """Every channel whose settings are present: email always (loopback by default)."""
+    from handlers.email import EmailChannel
+
+    channels: list[Channel] = [EmailChannel(bot)]
+    return channels
 
 
 async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:

@@ -1,0 +1,134 @@
+"""The bot's addresses: its own, the reply address of each mail, and the tokens in them.
+
+Every mail the bot sends says ``Reply-To: local+APP.MAC@domain``. ``MAC`` is an HMAC-SHA256 of
+the application id and the recipient's address under the bot's secret, cut to 130 bits and
+written in lower-case base32: it cannot be guessed, needs no storage, and tells on receipt both
+which application a reply belongs to and whom the address was given to. A reply whose ``From``
+is someone else is not acted on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from email.utils import getaddresses
+from typing import Any
+
+from bot.application import Application
+from store.layout import is_safe_name
+
+MAC_CHARS = 26  # 26 base32 characters = 130 bits
+APPLICANT = "applicant"
+ADMIN = "admin"
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*/=?^_`{|}~.-]{1,64}")
+
+
+def normalise(address: str) -> str:
+    """The comparison form of an address: trimmed, lower-cased (the person key uses it)."""
+    return address.strip().strip("<>").strip().lower()
+
+
+def person_key(address: str) -> str:
+    return f"email:{normalise(address)}"
+
+
+def single_address(value: str | None) -> str | None:
+    """The one plain ``local@domain`` in a header value, or None (none, several, or odd)."""
+    if not value or "\r" in value or "\n" in value:
+        return None
+    found = [addr for _, addr in getaddresses([value]) if addr]
+    if len(found) != 1:
+        return None
+    addr = found[0].strip()
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() or c in "<>()," for c in addr):
+        return None
+    return addr
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whom a reply token was given to, for which application."""
+
+    app: Application
+    address: str  # normalised
+    role: str  # applicant | admin
+
+
+class Addresses:
+    def __init__(self, bot_address: str, secret: bytes) -> None:
+        local, _, domain = bot_address.strip().rpartition("@")
+        if not _LOCAL.fullmatch(local or "") or not domain:
+            raise ValueError(f"WEBNACCS_MAIL_ADDRESS is not a plain address: {bot_address!r}")
+        self.bot = f"{local}@{domain}"
+        self.local = local
+        self.domain = domain.lower()
+        self._key = hashlib.sha256(b"webnaccs-reply-token\0" + secret).digest()
+
+    # --- reply addresses ------------------------------------------------------------------
+
+    def reply_to(self, app_id: str, recipient: str) -> str:
+        return f"{self.local}+{app_id}.{self._mac(app_id, recipient)}@{self.domain}"
+
+    def is_bot(self, address: str) -> bool:
+        return normalise(address) == normalise(self.bot)
+
+    def token_of(self, address: str) -> tuple[str, str] | None:
+        """``(app_id, mac)`` when ``address`` is shaped like one of our reply addresses."""
+        local, at, domain = address.strip().strip("<>").strip().rpartition("@")
+        prefix = f"{self.local.lower()}+"
+        if not at or domain.lower() != self.domain or not local.lower().startswith(prefix):
+            return None
+        app_part, dot, mac = local[len(prefix):].rpartition(".")
+        if not dot or len(mac) != MAC_CHARS:
+            return None
+        return (app_part, mac.lower()) if is_safe_name(app_part) else None
+
+    def holder(self, app: Application | None, mac: str) -> Holder | None:
+        """Whom this token was issued to, among the people the application mails; else None."""
+        if app is None:
+            return None
+        for address, role in candidates(app):
+            if hmac.compare_digest(self._mac(app.id, address), mac.lower()):
+                return Holder(app, address, role)
+        return None
+
+    def is_ours(self, address: str) -> bool:
+        """The bot's address or any address shaped like its reply addresses."""
+        return self.is_bot(address) or self.token_of(address) is not None
+
+    def message_id(self, app_id: str, outbox_id: str) -> str:
+        """Stable: a resend after a crash carries the same Message-ID."""
+        return f"<wn.{app_id}.{_safe(outbox_id)}@{self.domain}>"
+
+    def thread_root(self, app_id: str) -> str:
+        return f"<wn.{app_id}@{self.domain}>"
+
+    def is_our_message_id(self, message_id: str) -> bool:
+        value = message_id.strip().lower()
+        return value.startswith("<wn.") and value.endswith(f"@{self.domain}>")
+
+    def _mac(self, app_id: str, recipient: str) -> str:
+        digest = hmac.new(self._key, f"{app_id}\0{normalise(recipient)}".encode(), hashlib.sha256)
+        return base64.b32encode(digest.digest()).decode("ascii").lower()[:MAC_CHARS]
+
+
+def candidates(app: Application) -> list[tuple[str, str]]:
+    """Every address the application mails, with the role of its holder."""
+    found: dict[str, str] = {}
+    answers: dict[str, Any] = {**app.prefill, **app.answers}
+    for key in app.people:
+        if key.startswith("email:"):
+            found.setdefault(normalise(key[len("email:"):]), APPLICANT)
+    if answers.get("applicant_email"):
+        found.setdefault(normalise(str(answers["applicant_email"])), APPLICANT)
+    if answers.get("admin_email"):
+        found.setdefault(normalise(str(answers["admin_email"])), ADMIN)
+    return list(found.items())
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)

@@ -1,0 +1,183 @@
+"""The email channel: an SMTP listener on the service's loop, a spool, and the outbound sender.
+
+Inbound, in order: RCPT is accepted only for the bot's address and live reply addresses (550
+otherwise); DATA above ``max_size`` is refused with 552 (aiosmtpd); an accepted message is
+written to the spool, fsynced, and only then answered 250 — 451 when the spool cannot take it,
+so the sending server tries again. One worker processes the spool in arrival order and removes
+each file once the core has saved what it meant; files left by a crash are processed at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bot.bootstrap import Bot
+from handlers.email import compose, fillin
+from handlers.email.addresses import Addresses
+from handlers.email.outbound import MailSender
+from handlers.email.process import Processor, Result
+from handlers.links import LinkSigner
+from handlers.outbox import Sender
+from store.spool import Spool
+
+log = logging.getLogger("webnaccs.email")
+
+MAX_SIZE = 10 * 1024 * 1024  # bytes of one inbound mail; larger ones get 552
+ATTEMPTS = 3  # tries at processing one spooled mail before it is set aside for the operator
+
+
+class EmailChannel:
+    """SMTP in, mail out. ``port`` is the bound SMTP port once started (config port 0 works)."""
+
+    name = "email"
+
+    def __init__(self, bot: Bot, *, host: str | None = None, port: int | None = None,
+                 max_size: int = MAX_SIZE, process: bool = True,
+                 retry_delay: float = 1.0) -> None:
+        config = bot.config
+        self.bot = bot
+        self.host = host or config.smtp_host
+        self.port = config.smtp_port if port is None else port
+        self.max_size = max_size
+        self.process = process  # False only in tests that stop between 250 and processing
+        self.retry_delay = retry_delay
+        self.addresses = Addresses(config.mail_address, bot.secret)
+        self.spool = Spool(config.data_dir / "spool")
+        composer = compose.Composer(bot.renderer, self.addresses,
+                                    LinkSigner(bot.secret, config.public_url))
+        self.mail_dir = config.data_dir / "mail"
+        self.sender = MailSender(composer, load=bot.service.load, clock=bot.service.clock,
+                                 envelope_sender=self.addresses.bot, relay=config.smtp_relay,
+                                 mail_dir=self.mail_dir, username=config.smtp_user,
+                                 password=config.smtp_password, starttls=config.smtp_starttls)
+        self.senders: dict[str, Sender] = {"email": self.sender}
+        self.processor = Processor(service=bot.service, store=bot.store, addresses=self.addresses,
+                                   labels=fillin.Labels(bot.renderer),
+                                   markers=compose.markers(bot.renderer))
+        self.results: deque[tuple[str, Result]] = deque(maxlen=200)  # recent (spool name, result)
+        self._server: asyncio.base_events.Server | None = None
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def routes(self, app: web.Application) -> None:
+        """No web routes: mail comes over SMTP."""
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        gate = Gate(self)
+
+        def factory() -> SMTP:
+            return SMTP(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
+                        decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
+                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop)
+
+        aiosmtpd_log = logging.getLogger("mail.log")
+        if aiosmtpd_log.level == logging.NOTSET:  # it logs every command, addresses included
+            aiosmtpd_log.setLevel(logging.WARNING)
+
+        self._server = await loop.create_server(factory, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("SMTP listening on %s:%s for %s", self.host, self.port, self.addresses.bot)
+        if self.process:
+            for name in await asyncio.to_thread(self.spool.names):  # left by a crash
+                self._queue.put_nowait(name)
+            self._worker = asyncio.create_task(self._work())
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._worker is not None:
+            self._stopping = True  # what is still queued stays in the spool for the next start
+            self._queue.put_nowait(None)
+            await self._worker
+            self._worker = None
+
+    async def drain(self) -> None:
+        """Wait until every mail accepted so far has been processed (for tests and shutdown)."""
+        await self._queue.join()
+
+    # --- inbound --------------------------------------------------------------------------
+
+    async def accepts(self, address: str) -> bool:
+        if self.addresses.is_bot(address):
+            return True
+        token = self.addresses.token_of(address)
+        if token is None:
+            return False
+        app = await asyncio.to_thread(self.bot.service.load, token[0])
+        return self.addresses.holder(app, token[1]) is not None
+
+    async def accept(self, envelope: Envelope, session: Session) -> str:
+        """Spool one message; the SMTP answer depends on the spool having it on disk."""
+        meta = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
+                "peer": str(session.peer), "received_at": self.bot.service.clock.now().isoformat()}
+        raw = envelope.original_content or b""
+        try:
+            name = await asyncio.to_thread(self.spool.put, raw, meta)
+        except OSError as e:
+            log.error("cannot spool an inbound mail: %s", e)
+            return "451 4.3.0 Temporarily unable to accept the message, please try again later"
+        if self.process:
+            self._queue.put_nowait(name)
+        return f"250 2.0.0 OK queued as {name.split('.')[0]}"
+
+    async def _work(self) -> None:
+        while True:
+            name = await self._queue.get()
+            try:
+                if name is None:
+                    return
+                if not self._stopping:
+                    await self._process(name)
+            finally:
+                self._queue.task_done()
+
+    async def _process(self, name: str) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                spooled = await asyncio.to_thread(self.spool.read, name)
+                result = await asyncio.to_thread(self.processor.process, spooled.raw,
+                                                 spooled.envelope)
+            except FileNotFoundError:
+                return  # already processed and removed (a duplicate entry in the queue)
+            except Exception:
+                log.exception("processing inbound mail %s failed (attempt %d)", name, attempt)
+                if attempt < ATTEMPTS:
+                    await asyncio.sleep(self.retry_delay * attempt)
+                    continue
+                await asyncio.to_thread(self.spool.set_aside, name)
+                self.results.append((name, Result("failed")))
+                return
+            log.info("inbound mail %s: %s %s", name, result.action, result.reason)
+            self.results.append((name, result))
+            await asyncio.to_thread(self.spool.done, name)
+            return
+
+
+class Gate:
+    """The aiosmtpd handler: decides RCPT and stores DATA."""
+
+    def __init__(self, channel: EmailChannel) -> None:
+        self.channel = channel
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if not await self.channel.accepts(address):
+            return "550 5.1.1 Recipient address rejected: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return await self.channel.accept(envelope, session)
+
+    def __repr__(self) -> str:  # aiosmtpd logs its handler
+        return f"<Gate {self.channel.addresses.bot}>"
+

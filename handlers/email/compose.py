@@ -1,0 +1,165 @@
+"""Outbox messages (data) to mails: one mail per message, UTF-8, plain text plus escaped HTML.
+
+Headers are built only from values the bot controls or has checked: the recipient must be one
+plain address, the subject and every other value are stripped of control characters, so nothing
+a person typed can start a header of its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from bot import fields as F
+from bot.application import OPEN_FOR_ANSWERS, Application
+from bot.conversation import Reply
+from bot.dates import JST
+from handlers import documents
+from handlers.email import fillin
+from handlers.email.addresses import Addresses, single_address
+from handlers.links import LinkSigner
+from handlers.render import LANGS, Renderer
+
+TEMPLATE = "mail/message.j2"
+ASKING = frozenset({"question", "summary", "help_offer"})  # replies that wait for an answer
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class Unsendable(ValueError):
+    """The message cannot become a mail (bad recipient, no template): retrying will not help."""
+
+
+def header_value(value: object) -> str:
+    """One line, no control characters: safe to put in a header."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
+def markers(renderer: Renderer) -> list[str]:
+    """The words of the "reply above this line" marker in every language."""
+    return [renderer.block(TEMPLATE, "marker", lang).strip("#- ") for lang in LANGS]
+
+
+class Composer:
+    def __init__(self, renderer: Renderer, addresses: Addresses, links: LinkSigner | None = None) -> None:
+        self.renderer = renderer
+        self.addresses = addresses
+        self.links = links  # signs the link to the ID通知 page (SPEC §6)
+
+    def compose(self, message: dict[str, Any], app: Application | None, now: datetime) -> EmailMessage:
+        to = single_address(str(message.get("to") or ""))
+        if to is None:
+            raise Unsendable(f"not one plain address: {message.get('to')!r}")
+        lang = str(message.get("lang")) if message.get("lang") in LANGS else "ja"
+        app_id, outbox_id = str(message["app_id"]), str(message["id"])
+        role = str(message.get("role") or "applicant")
+        headers: dict[str, str] = {}
+        files: list[tuple[str, bytes]] = []
+        if message.get("kind") == "notice":
+            subject, body = self._notice(message, lang, role)
+            rows: list[dict[str, str]] = []
+            headers["X-WebNACCS-Notice"] = _token(message.get("notice"))
+            files = self._documents(message, app, lang, now)
+        elif message.get("kind") == "reply":
+            replies = [Reply(**r) for r in message.get("replies") or []]
+            body = "\n\n".join(self.renderer.reply(r, lang) for r in replies)
+            subject = self.renderer.block(TEMPLATE, "subject", lang)
+            asking = next((r for r in reversed(replies) if r.kind in ASKING and r.field), None)
+            if asking is not None:
+                headers["X-WebNACCS-Field"] = _token(asking.field)
+            rows = self._rows(asking, app, lang)
+        else:
+            raise Unsendable(f"no mail for outbox messages of kind {message.get('kind')!r}")
+        if message.get("acceptance_number"):
+            headers["X-WebNACCS-Acceptance-Number"] = _token(message["acceptance_number"])
+        text = self.renderer.block(TEMPLATE, "text", lang, body=body, rows=rows, role=role,
+                                   marker=self.renderer.block(TEMPLATE, "marker", lang),
+                                   attachments=[name for name, _ in files])
+        mail = EmailMessage(policy=policy.SMTP)
+        mail["From"] = Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
+                               addr_spec=self.addresses.bot)
+        mail["To"] = to
+        mail["Reply-To"] = self.addresses.reply_to(app_id, to)
+        mail["Subject"] = header_value(subject)
+        mail["Date"] = format_datetime(now)
+        mail["Message-ID"] = self.addresses.message_id(app_id, outbox_id)
+        root = self.addresses.thread_root(app_id)
+        mail["In-Reply-To"] = root
+        mail["References"] = root
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
+        for name, value in headers.items():
+            if value:
+                mail[name] = value
+        mail.set_content(text + "\n", charset="utf-8")
+        page = self.renderer.render("mail/html.j2", lang, title=html.escape(header_value(subject)),
+                                    body=_linked(html.escape(text)))
+        mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
+        for name, data in files:
+            mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+        mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
+        return mail
+
+    def _notice(self, message: dict[str, Any], lang: str, role: str) -> tuple[str, str]:
+        name = f"notices/{_token(message.get('notice'))}.j2"
+        values = {**(message.get("params") or {}), "role": role}
+        expires_on = values.get("expires_on")
+        if role == "applicant" and expires_on and self.links is not None:
+            # Only the applicant gets the way to the ID通知 page; the codes never travel by mail.
+            values["link"] = self.links.url(str(message["app_id"]), str(expires_on))
+        try:
+            subject = self.renderer.block(name, "subject", lang, **values)
+            body = self.renderer.block(name, "body", lang, **values)
+        except Exception as e:  # a missing template or value: an operator has to look
+            raise Unsendable(f"cannot render {name}: {e}") from e
+        if not subject or not body:
+            raise Unsendable(f"{name} has no subject or body")
+        return subject, body
+
+    def _documents(self, message: dict[str, Any], app: Application | None, lang: str,
+                   now: datetime) -> list[tuple[str, bytes]]:
+        """The PDFs a notice carries: the application form with the confirmation, the approval
+        notice with the start-date reminder (it exists only from the start date on)."""
+        kind, params = message.get("notice"), message.get("params") or {}
+        if app is None or not app.acceptance_number:
+            return []
+        number = app.acceptance_number
+        if kind == "confirmation":
+            return [(f"{number}-application-form.pdf", documents.application_form(app, self.renderer, lang))]
+        if kind == "reminder" and params.get("reminder") == "start":
+            try:
+                pdf = documents.approval_notice(app, self.renderer, now.astimezone(JST).date(), lang)
+            except documents.NotYetAvailable:
+                return []
+            return [(f"{number}-approval-notice.pdf", pdf)]
+        return []
+
+    def _rows(self, asking: Reply | None, app: Application | None, lang: str) -> list[dict[str, str]]:
+        """The fill-in block: every question still open, the one asked first."""
+        if asking is None or asking.kind != "question" or app is None \
+                or app.state not in OPEN_FOR_ANSWERS:
+            return []
+        open_keys = [f.key for f in F.applicable(app.answers) if f.key not in app.answers]
+        keys = [asking.field, *(k for k in open_keys if k != asking.field)] if asking.field else []
+        if len(keys) < 2:
+            return []
+        return fillin.block_lines([k for k in keys if k in F.BY_KEY], app.prefill, self.renderer, lang)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linked(escaped: str) -> str:
+    """Make the bot's own links (the ID通知 page) clickable in the already escaped HTML."""
+    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+
+
+def _token(value: object) -> str:
+    text = str(value or "")
+    return text if _TOKEN.fullmatch(text) else ""

@@ -1,0 +1,155 @@
+"""What an accepted mail means: a new application, an answer, a command, or nothing.
+
+Runs in a worker thread (the core is synchronous). Every call into the core carries the mail's
+Message-ID as ``key``, saved in the same write as the answer: a mail delivered twice, or
+processed again after a crash, is recognised and nothing happens twice.
+
+Only a reply to one of our reply addresses (``local+TOKEN@domain``) from the person the token
+was issued to can change a draft. A new mail to the bot's own address starts an application, or
+— when the sender already has one open — sends the current question back with a reply address,
+so a forged ``From`` cannot answer someone else's questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.application import CLOSED
+from bot.conversation import ENGLISH, JAPANESE, STATUS
+from bot.ports import Store
+from bot.service import NEW, Outcome, Person, Service
+from bot.text import squash
+from handlers.email import fillin, quotes
+from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
+from handlers.email.reading import Inbound, read
+
+log = logging.getLogger("webnaccs.email")
+
+# Words of the core's own vocabulary, used to express what a mail asks for.
+RESUME = "新規"  # in service.NEW: resumes an open draft, or starts one
+STATUS_WORD = "状況"  # in conversation.STATUS
+ENGLISH_WORD = "English"  # in conversation.ENGLISH: starts a draft in English
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|返信|転送)\s*[:：]\s*)+", re.IGNORECASE)
+_JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+_ENGLISH_WORDS = re.compile(r"\b(apply|application|applying|start|register|registration|request|"
+                            r"hello|hi|dear|please|would like|want)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one mail (logged; tests look at it)."""
+
+    action: str  # handled | filled | duplicate | ignored
+    reason: str = ""
+    app_id: str | None = None
+
+
+class Processor:
+    def __init__(self, *, service: Service, store: Store, addresses: Addresses,
+                 labels: fillin.Labels, markers: Sequence[str]) -> None:
+        self.service = service
+        self.store = store
+        self.addresses = addresses
+        self.labels = labels
+        self.markers = list(markers)
+
+    def process(self, raw: bytes, envelope: dict[str, Any]) -> Result:
+        mail = read(raw, envelope_sender=envelope.get("mail_from"))
+        if mail.automatic:
+            return Result("ignored", mail.automatic)
+        if mail.message_id and self.addresses.is_our_message_id(mail.message_id):
+            return Result("ignored", "own_message")
+        if mail.sender is None:
+            return Result("ignored", "no_sender")
+        if self.addresses.is_ours(mail.sender):
+            return Result("ignored", "from_ourselves")
+        recipients = [str(r) for r in envelope.get("rcpt_tos") or []]
+        for rcpt in recipients:
+            token = self.addresses.token_of(rcpt)
+            if token is not None:
+                return self._reply(mail, *token)
+        if any(self.addresses.is_bot(r) for r in recipients):
+            return self._new_mail(mail)
+        return Result("ignored", "no_recipient")
+
+    # --- a reply to one of our mails ------------------------------------------------------
+
+    def _reply(self, mail: Inbound, app_id: str, mac: str) -> Result:
+        app = self.service.load(app_id)
+        holder = self.addresses.holder(app, mac)
+        if holder is None:
+            return Result("ignored", "unknown_token")
+        sender = normalise(mail.sender or "")
+        if sender != holder.address:
+            self._audit(holder.app.id, mail, "sender_mismatch")
+            log.warning("mail %s for application %s from %s, but its reply address was given to "
+                        "someone else: ignored", mail.key, app_id, sender)
+            return Result("ignored", "sender_mismatch", app_id)
+        if holder.role != APPLICANT:
+            self._audit(holder.app.id, mail, "not_the_applicant")
+            return Result("ignored", "not_the_applicant", app_id)
+        key = person_key(sender)
+        aliases = () if key in holder.app.people else tuple(holder.app.people)
+        person = Person(key=key, channel="email", prefill={"applicant_email": mail.sender},
+                        aliases=aliases, address=mail.sender)
+        text = quotes.answer_text(mail.text, self.markers)
+        draft = self.service.open_draft(person)
+        if draft is None:
+            past = self.service.applications_of(person)
+            word = squash(text)
+            starts = word in NEW or (past and past[-1].state == CLOSED and word not in STATUS)
+            return self._result(self.service.handle(person, RESUME if starts else STATUS_WORD,
+                                                    key=mail.key))
+        values = fillin.parse(text, self.labels)
+        current = draft.conversation.get("field")
+        if len(values) == 1 and current in values:
+            return self._result(self.service.handle(person, values[current], key=mail.key))
+        if values:
+            return self._result(self.service.fill(person, values, key=mail.key), "filled")
+        return self._result(self.service.handle(person, text or RESUME, key=mail.key))
+
+    # --- a new mail to the bot's address --------------------------------------------------
+
+    def _new_mail(self, mail: Inbound) -> Result:
+        assert mail.sender is not None
+        person = Person(key=person_key(mail.sender), channel="email",
+                        prefill={"applicant_email": mail.sender}, address=mail.sender)
+        text = quotes.answer_text(mail.text, self.markers)
+        subject = _SUBJECT_PREFIX.sub("", mail.subject).strip()
+        word = squash(text or subject)
+        if self.service.open_draft(person) is not None:
+            # Answers come only by reply: send the current question with its reply address.
+            command = STATUS_WORD if word in STATUS else RESUME
+            return self._result(self.service.handle(person, command, key=mail.key))
+        values = fillin.parse(text, self.labels)
+        if values:
+            return self._result(self.service.fill(person, values, key=mail.key), "filled")
+        if word in STATUS or word in ENGLISH or word in JAPANESE:
+            command = text or subject
+        elif _looks_english(f"{subject}\n{text}"):
+            command = ENGLISH_WORD
+        else:
+            command = RESUME
+        return self._result(self.service.handle(person, command, key=mail.key))
+
+    # --- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _result(outcome: Outcome, action: str = "handled") -> Result:
+        app_id = outcome.app.id if outcome.app else None
+        return Result("duplicate" if outcome.duplicate else action, app_id=app_id)
+
+    def _audit(self, app_id: str, mail: Inbound, reason: str) -> None:
+        """Record an ignored mail in the application's audit trail (once per Message-ID)."""
+        if self.store.mark_seen("email-ignored", mail.key):
+            self.service.note(app_id, actor=person_key(mail.sender or ""), action="mail_ignored",
+                              reason=reason)
+
+
+def _looks_english(text: str) -> bool:
+    """A first mail written in English (and not Japanese) starts the conversation in English."""
+    return bool(_ENGLISH_WORDS.search(text)) and not _JAPANESE.search(text)

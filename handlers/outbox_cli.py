@@ -1,0 +1,76 @@
+"""``webnaccs-bot outbox``: the operator's view of outgoing messages that are not sent yet.
+
+Lists pending messages (with their tries, last error and next try) and failed ones (a relay's
+5xx, a recipient refused, a template missing), and puts a failed message back in the queue so
+the running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.ports import Store
+from handlers.render import Renderer
+
+SHOWN = ("pending", "failed")
+
+
+@dataclass(frozen=True)
+class Row:
+    ref: str  # APP_ID/MESSAGE_ID
+    status: str
+    channel: str
+    to: str
+    what: str  # the notice kind, or the message kind
+    acceptance_number: str | None
+    attempts: int
+    last_error: str
+    created_at: str
+    next_at: str
+
+
+def rows(store: Store, *, statuses: tuple[str, ...] = SHOWN) -> list[Row]:
+    """Every outbox message whose status is in ``statuses``, oldest first."""
+    found: list[Row] = []
+    for app_id in store.all_ids():
+        for m in store.outbox(app_id):
+            if m.get("status") in statuses:
+                found.append(_row(app_id, m))
+    return sorted(found, key=lambda r: (r.created_at, r.ref))
+
+
+def _row(app_id: str, m: dict[str, Any]) -> Row:
+    return Row(ref=f"{app_id}/{m.get('id')}", status=str(m.get("status")),
+               channel=str(m.get("channel") or ""), to=str(m.get("to") or ""),
+               what=str(m.get("notice") or m.get("kind") or ""),
+               acceptance_number=m.get("acceptance_number"), attempts=int(m.get("attempts") or 0),
+               last_error=str(m.get("last_error") or ""), created_at=str(m.get("created_at") or ""),
+               next_at=str(m.get("next_at") or ""))
+
+
+def retry(store: Store, ref: str) -> str:
+    """Queue a failed message again; returns ``retried``, ``not_found`` or ``not_failed``."""
+    app_id, _, message_id = ref.strip().partition("/")
+    if not app_id or not message_id:
+        return "not_found"
+    try:
+        with store.locked():
+            message = next((m for m in store.outbox(app_id) if m.get("id") == message_id), None)
+            if message is None:
+                return "not_found"
+            if message.get("status") != "failed":
+                return "not_failed"
+            store.mark_outbox(app_id, message_id, "pending", next_at=None,
+                              retried_after=message.get("last_error") or "")
+    except ValueError:  # not a valid application id
+        return "not_found"
+    return "retried"
+
+
+def render_list(renderer: Renderer, lang: str, store: Store) -> str:
+    return renderer.render("cli/outbox.j2", lang, rows=rows(store))
+
+
+def render_retry(renderer: Renderer, lang: str, ref: str, outcome: str) -> str:
+    return renderer.render("cli/outbox_retry.j2", lang, ref=ref, outcome=outcome)
