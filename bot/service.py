@@ -434,7 +434,7 @@ class Service:
             changed = True
         if changed or routed:
             app.active_at = self.clock.now().isoformat()  # the person acted: not idle
-            self._save(app, audit=audit, outbox=[*outbox, *routed])
+            self._save(app, audit=audit, outbox=[*routed, *outbox])  # the reply first
         return Outcome(app, replies, filed=filed)
 
     @staticmethod

@@ -65,6 +65,10 @@ def channels_for(bot: Bot) -> list[Channel]:
     from handlers.email import EmailChannel
 
     channels: list[Channel] = [EmailChannel(bot)]
+    if bot.config.slack_enabled:
+        from handlers.slack import SlackChannel  # Slack libraries load only when Slack is on
+
+        channels.append(SlackChannel(bot))
     return channels
 
 

@@ -1,0 +1,183 @@
+"""Applicants: the conversation in a DM (``message.im``), ``/webnaccs``, the answer buttons,
+the form modal and the App Home buttons. Every listener acknowledges first and then works;
+the core runs in a thread (``asyncio.to_thread``), one input per person at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import STATUS
+from bot.service import NEW, Outcome, Person, Service
+from bot.text import squash
+from handlers.render import Renderer
+from handlers.slack import form
+from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
+from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, read_answer
+from handlers.slack.mrkdwn import from_slack
+from handlers.slack.people import People
+
+COMMAND = "/webnaccs"
+FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて入力"))
+
+
+class Applicants:
+    def __init__(self, *, service: Service, renderer: Renderer, people: People, home: HomeTab,
+                 lang: str, form_dates: int = 10) -> None:
+        self.service = service
+        self.renderer = renderer
+        self.people = people
+        self.home = home
+        self.lang = lang
+        self.form_dates = form_dates
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.command(COMMAND)(self.on_command)
+        app.action(re.compile("^" + re.escape(ANSWER_PREFIX)))(self.on_answer)
+        app.action(FORM_OPEN)(self.on_form_open)
+        app.action(HOME_NEW)(self.on_start)
+        app.action(HOME_CONTINUE)(self.on_start)
+        app.view(form.CALLBACK)(self.on_form_submit)
+
+    # --- the DM -------------------------------------------------------------------------
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        """A typed answer. Edits, joins, bots (ourselves included) and other channels are not."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        user = event.get("user")
+        if not user or user == context.get("bot_user_id"):
+            return
+        text = from_slack(event.get("text") or "")
+        if not text.strip():
+            return
+        person = await self.people.person(user)
+        async with self.people.lock(user):
+            await asyncio.to_thread(self.service.handle, person, text, key=_event_key(body))
+
+    async def on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and event.get("user"):
+            await self.home.publish(event["user"])
+
+    # --- /webnaccs ------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
+        word = squash(command.get("text") or "")
+        user = command["user_id"]
+        lang = self.lang
+        if word in FORM_WORDS:
+            await ack()
+            await self._open_form(client, command["trigger_id"], user)
+        elif word in STATUS:
+            await ack()
+            await respond(text=await self._status_text(user), response_type="ephemeral")
+        elif word in NEW or word == "":
+            await ack(text=self.renderer.block("slack/command.j2", "started", lang), response_type="ephemeral")
+            await self._start(user)
+        else:  # help, or anything it does not know
+            await ack(text=self.renderer.block("slack/command.j2", "help", lang), response_type="ephemeral")
+
+    async def _status_text(self, user: str) -> str:
+        person = await self.people.person(user)
+        apps = await asyncio.to_thread(self.service.applications_of, person)
+        lang = apps[-1].lang if apps else self.lang
+        if not apps:
+            return self.renderer.block("slack/command.j2", "none", lang)
+        lines = [self.renderer.block("slack/command.j2", "status_header", lang)]
+        for app in sorted(apps, key=lambda a: a.created_at, reverse=True)[:SHOWN]:
+            lines += [line for line in headline(app, lang=lang, renderer=self.renderer) if line]
+        return "\n".join(lines)
+
+    # --- buttons --------------------------------------------------------------------------
+
+    async def on_answer(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                        client: AsyncWebClient) -> None:
+        """A click sends what a person would type, but only to the question it belongs to."""
+        await ack()
+        answer = read_answer(action.get("value"))
+        user = body["user"]["id"]
+        if answer is None:
+            return
+        person = await self.people.person(user)
+        key = f"slack-action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
+        async with self.people.lock(user):
+            outcome = await asyncio.to_thread(
+                self.service.handle_if_asking, person, answer["t"], app_id=answer["a"],
+                field=answer.get("f"), mode=answer["m"], key=key)
+        if outcome is None:
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            app = await asyncio.to_thread(self.service.load, answer["a"])
+            lang = app.lang if app else self.lang
+            if channel:
+                await client.chat_postEphemeral(channel=channel, user=user,
+                                                text=self.renderer.block(MESSAGES, "stale", lang))
+
+    async def on_start(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """App Home: start a new application, or continue the open one (same thing to the core)."""
+        await ack()
+        await self._start(body["user"]["id"])
+
+    async def _start(self, user: str) -> Outcome:
+        person = await self.people.person(user)
+        async with self.people.lock(user):
+            return await asyncio.to_thread(self.service.start, person)
+
+    # --- the form -------------------------------------------------------------------------
+
+    async def on_form_open(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await self._open_form(client, body["trigger_id"], body["user"]["id"])
+
+    async def _open_form(self, client: AsyncWebClient, trigger_id: str, user: str) -> None:
+        person = await self.people.person(user)
+        draft = await asyncio.to_thread(self.service.open_draft, person)
+        known = {**person.prefill, **(draft.prefill if draft else {}), **(draft.answers if draft else {})}
+        lang = draft.lang if draft else self.lang
+        view = form.form_view(known=known, lang=lang, renderer=self.renderer,
+                              dates=self._dates(), app_id=draft.id if draft else None)
+        await client.views_open(trigger_id=trigger_id, view=view)
+
+    def _dates(self) -> list[date]:
+        return list(self.service.schedule.next_dates(self.service.today(), self.form_dates))
+
+    async def on_form_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Each field is validated by the core; accepted answers are kept, the others shown
+        beside their fields. Once all are accepted the DM continues with the summary."""
+        user = body["user"]["id"]
+        lang = _metadata(view).get("lang") or self.lang
+        answers, errors = form.for_the_core(form.submitted(view))
+        person = await self.people.person(user)
+        quiet = Person(key=person.key, channel=person.channel, prefill=person.prefill,
+                       aliases=person.aliases, address=None)  # the modal answers, not the DM
+        async with self.people.lock(user):
+            outcome = await asyncio.to_thread(self.service.fill, quiet, answers)
+            filled = next((r for r in outcome.replies if r.kind == "filled"), None)
+            errors = {**errors, **(filled.params.get("errors", {}) if filled else {})}
+            if errors:
+                await ack(response_action="errors", errors=form.error_texts(errors, lang, self.renderer))
+                return
+            await ack()
+            await asyncio.to_thread(self.service.resume, person)
+
+
+def _event_key(body: dict[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return f"slack-event:{event_id}" if event_id else None
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+

@@ -1,0 +1,100 @@
+"""The Slack channel: one Bolt ``AsyncApp`` on the service's loop, over HTTP (``POST
+/slack/events`` on the shared aiohttp server, signed requests only) or Socket Mode (when an app
+token is set), plus the outbox senders for DMs (``slack``) and the review card (``review``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.bootstrap import Bot
+from handlers.outbox import Sender
+from handlers.slack.applicants import Applicants
+from handlers.slack.client import error_code, web_client
+from handlers.slack.home import HomeTab
+from handlers.slack.people import People
+from handlers.slack.reviewers import Reviewers
+from handlers.slack.senders import ApplicantSender, ReviewSender
+
+log = logging.getLogger("webnaccs.slack")
+EVENTS_PATH = "/slack/events"
+
+
+class SlackChannel:
+    """``handlers.server.Channel`` for Slack. Build it only when ``config.slack_enabled``."""
+
+    name = "slack"
+
+    def __init__(self, bot: Bot, *, ping_interval: float = 10.0) -> None:
+        config = bot.config
+        self.bot = bot
+        self.ping_interval = ping_interval
+        self.client = web_client(config, retry_in_place=True)  # Bolt's: interactive calls
+        outbox_client = web_client(config, retry_in_place=False)  # senders: the outbox retries
+        self.app = AsyncApp(client=self.client, signing_secret=config.slack_signing_secret or "",
+                            logger=logging.getLogger("webnaccs.slack.bolt"), name="webnaccs-bot")
+        self.people = People(self.client)
+        self.home = HomeTab(client=self.client, service=bot.service, renderer=bot.renderer,
+                            people=self.people, lang=config.lang)
+        Applicants(service=bot.service, renderer=bot.renderer, people=self.people, home=self.home,
+                   lang=config.lang).register(self.app)
+        Reviewers(service=bot.service, renderer=bot.renderer, reviewers=config.reviewers,
+                  lang=config.lang).register(self.app)
+        self.senders: dict[str, Sender] = {"slack": ApplicantSender(
+            client=outbox_client, service=bot.service, renderer=bot.renderer, store=bot.store,
+            home=self.home)}
+        if config.review_channel:
+            self.senders["review"] = ReviewSender(
+                client=outbox_client, service=bot.service, renderer=bot.renderer, store=bot.store,
+                channel=config.review_channel, lang=config.lang)
+        self.socket_mode: AsyncSocketModeHandler | None = None
+        self._connecting: asyncio.Task[Any] | None = None
+        self._checking: asyncio.Task[None] | None = None
+
+    def routes(self, app: web.Application) -> None:
+        if self.bot.config.slack_signing_secret:
+            app.router.add_post(EVENTS_PATH, self.handle_http)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Bolt checks the signature and its age (401 otherwise), acks within Slack's 3 s and
+        runs the slow part after the response."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        if not self.bot.config.review_channel:
+            log.warning("WEBNACCS_REVIEW_CHANNEL is not set: review cards wait in the outbox")
+        if not self.bot.config.reviewers:
+            log.warning("WEBNACCS_REVIEWERS is empty: nobody can decide from Slack")
+        self._checking = asyncio.create_task(self._check_token())
+        token = self.bot.config.slack_app_token
+        if token:
+            self.socket_mode = AsyncSocketModeHandler(self.app, app_token=token, web_client=self.client,
+                                                      ping_interval=self.ping_interval)
+            # connect() retries until Slack answers; the rest of the service need not wait.
+            self._connecting = asyncio.create_task(self.socket_mode.connect_async())
+
+    async def _check_token(self) -> None:
+        """Say early, in the log, whether the bot token works (never the token itself)."""
+        try:
+            who = await self.client.auth_test()
+            log.info("Slack: connected as %s in %s", who.get("user"), who.get("team"))
+        except Exception as e:
+            log.error("Slack: the bot token was not accepted (%s); check SLACK_BOT_TOKEN",
+                      error_code(e) if isinstance(e, SlackApiError) else type(e).__name__)
+
+    async def stop(self) -> None:
+        if self._checking is not None and not self._checking.done():
+            self._checking.cancel()
+        if self.socket_mode is not None:
+            await self.socket_mode.close_async()
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+        await self.home.settle()

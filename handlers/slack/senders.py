@@ -1,0 +1,153 @@
+"""Outbox senders for Slack: a turn's replies and the notices to a person's DM (``slack``),
+and the review card in the review channel (``review``).
+
+Errors are reported to the dispatcher (``Retry`` after Retry-After, ``Permanent``), never
+retried in place, so a retried message is never posted twice: replies already posted are
+counted in the message (``posted``), and a card already posted is remembered by its ts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from jinja2 import TemplateError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Reply
+from bot.service import Service
+from handlers.outbox import Permanent, Retry
+from handlers.render import Renderer
+from handlers.slack import review_views
+from handlers.slack.client import failure
+from handlers.slack.home import HomeTab
+from handlers.slack.messages import reply_message
+from handlers.slack.mrkdwn import escape, escape_all, sections, short
+from store import TinyStore
+
+log = logging.getLogger("webnaccs.slack.outbox")
+T = TypeVar("T")
+NOTICE_EVENT = "webnaccs_notice"
+GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+async def _call(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except (Retry, Permanent):
+        raise
+    except Exception as e:
+        raise failure(e) from e
+
+
+class ApplicantSender:
+    """channel ``slack``: DMs to a person (chat.postMessage to the user id opens the DM)."""
+
+    def __init__(self, *, client: AsyncWebClient, service: Service, renderer: Renderer,
+                 store: TinyStore, home: HomeTab) -> None:
+        self.client = client
+        self.service = service
+        self.renderer = renderer
+        self.store = store
+        self.home = home
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message.get("kind") == "reply":
+            await self._replies(message)
+        elif message.get("kind") == "notice":
+            await self._notice(message)
+        else:
+            raise Permanent(f"unknown message kind {message.get('kind')!r}")
+        self.home.refresh_later(message["to"])
+
+    async def _replies(self, message: dict[str, Any]) -> None:
+        replies = [Reply(**r) for r in message.get("replies") or []]
+        done = int(message.get("posted", 0))
+        for index in range(done, len(replies)):
+            payload = reply_message(replies[index], lang=message.get("lang", "ja"),
+                                    app_id=message["app_id"], renderer=self.renderer)
+            try:
+                await _call(self.client.chat_postMessage(channel=message["to"], **payload))
+            except (Retry, Permanent):
+                if index > done:  # what went out stays out: the retry continues from here
+                    await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"],
+                                            "pending", posted=index)
+                raise
+
+    async def _notice(self, message: dict[str, Any]) -> None:
+        lang, params = message.get("lang", "ja"), dict(message.get("params") or {})
+        try:
+            if message["notice"] == "id_notification":
+                preview, text = await self._id_notice(message, lang, params)
+            else:
+                name = f"notices/{message['notice']}.j2"
+                subject = self.renderer.block(name, "subject", lang, role=message.get("role"), **params)
+                body = self.renderer.block(name, "body", lang, role=message.get("role"), **params)
+                if not body:
+                    raise Permanent(f"no text for notice {message['notice']!r}")
+                preview = escape(subject)
+                text = f"*{escape(subject)}*\n\n{escape(body)}" if subject else escape(body)
+        except TemplateError as e:  # no text for this notice: the operator sees it failed
+            raise Permanent(f"notice {message['notice']!r} cannot be rendered: {type(e).__name__}") from e
+        metadata = {"event_type": NOTICE_EVENT, "event_payload": {
+            "notice": message["notice"], "acceptance_number": message.get("acceptance_number")}}
+        await _call(self.client.chat_postMessage(channel=message["to"], text=short(preview or text),
+                                                 blocks=sections(text)[:50], metadata=metadata))
+
+    async def _id_notice(self, message: dict[str, Any], lang: str, params: dict[str, Any]) -> tuple[str, str]:
+        """The codes are read from the vault only now, and go only into this DM's blocks (the
+        notification preview is the subject: the acceptance number, nothing secret)."""
+        app = await asyncio.to_thread(self.service.load, message["app_id"])
+        codes = await asyncio.to_thread(self.service.id_codes, app) if app else []
+        if not codes:
+            raise Permanent("no ID codes to send")
+        name = "notices/id_notification.j2"
+        values = {**escape_all(params), "codes": escape_all(codes), "role": message.get("role")}
+        subject = self.renderer.block(name, "subject", lang, **values)
+        return subject, f"*{subject}*\n\n{self.renderer.block(name, 'dm', lang, **values)}"
+
+
+class ReviewSender:
+    """channel ``review``: the card per filing in WEBNACCS_REVIEW_CHANNEL, updated (chat.update)
+    when it is decided or withdrawn."""
+
+    def __init__(self, *, client: AsyncWebClient, service: Service, renderer: Renderer,
+                 store: TinyStore, channel: str, lang: str) -> None:
+        self.client = client
+        self.service = service
+        self.renderer = renderer
+        self.store = store
+        self.channel = channel
+        self.lang = lang
+
+    async def send(self, message: dict[str, Any]) -> None:
+        app = await asyncio.to_thread(self.service.find, message.get("acceptance_number") or "")
+        if app is None:
+            raise Permanent("no application with that acceptance number")
+        if message.get("action") == "request":
+            if message.get("slack_ts"):
+                return  # posted before a crash or a failed mark: never twice
+            payload = review_views.card(app, lang=self.lang, renderer=self.renderer)
+            posted = await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+            await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "sent",
+                                    slack_channel=posted["channel"], slack_ts=posted["ts"])
+            return
+        payload = review_views.card(app, lang=self.lang, renderer=self.renderer, outcome=message)
+        target = await asyncio.to_thread(self._card_of, message["app_id"])
+        if target is not None:
+            try:
+                await _call(self.client.chat_update(channel=target[0], ts=target[1], **payload))
+                return
+            except Permanent as e:
+                if str(e) not in GONE and str(e) != "channel_not_found":
+                    raise
+                log.warning("review card %s could not be updated (%s); posting a new one", target[1], e)
+        await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+
+    def _card_of(self, app_id: str) -> tuple[str, str] | None:
+        cards = [m for m in self.store.outbox(app_id)
+                 if m.get("kind") == "review" and m.get("action") == "request" and m.get("slack_ts")]
+        return (cards[-1]["slack_channel"], cards[-1]["slack_ts"]) if cards else None
+
