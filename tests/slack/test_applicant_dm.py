@@ -85,6 +85,7 @@ async def test_a_whole_application_in_a_dm_is_filed_with_metadata_at_every_quest
     filed = await until_text(slack, "申込受付番号：260001A")
     assert "metadata" not in filed
     await until_review_card(slack)
+    await slack.delivered()  # the acknowledgment DM follows the reply that announces it
     card = slack.posts(REVIEW_CHANNEL)[0]
     assert card["metadata"] == {"event_type": "webnaccs_review", "event_payload": {"acceptance_number": "260001A"}}
     actions = next(b for b in card["blocks"] if b.get("block_id") == "review_actions")["elements"]
