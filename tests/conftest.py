@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.application import Application
 from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.conversation import Reply
@@ -63,6 +64,16 @@ def converse(service: Service, person: Person) -> Callable[..., Outcome]:
         return outcome
 
     return run
+
+
+def file_application(service: Service, person: Person, answers: list[str] = WITHOUT_USER_CODE) -> Application:
+    """Start, answer everything and submit; returns the filed application."""
+    service.start(person)
+    for text in [*answers, "登録"]:
+        outcome = service.handle(person, text)
+    assert outcome.filed, outcome.replies
+    assert outcome.app is not None
+    return outcome.app
 
 
 def asking(outcome: Outcome) -> str | None:

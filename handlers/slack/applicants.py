@@ -5,7 +5,6 @@ the core runs in a thread (``asyncio.to_thread``), one input per person at a tim
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from bot.text import squash
 from handlers.render import Renderer
 from handlers.slack import form
 from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
-from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, read_answer
+from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, private_metadata, read_answer
 from handlers.slack.mrkdwn import from_slack
 from handlers.slack.people import People
 
@@ -153,7 +152,7 @@ class Applicants:
         """Each field is validated by the core; accepted answers are kept, the others shown
         beside their fields. Once all are accepted the DM continues with the summary."""
         user = body["user"]["id"]
-        lang = _metadata(view).get("lang") or self.lang
+        lang = private_metadata(view).get("lang") or self.lang
         answers, errors = form.for_the_core(form.submitted(view))
         person = await self.people.person(user)
         quiet = Person(key=person.key, channel=person.channel, prefill=person.prefill,
@@ -173,11 +172,4 @@ def _event_key(body: dict[str, Any]) -> str | None:
     event_id = body.get("event_id")
     return f"slack-event:{event_id}" if event_id else None
 
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 

@@ -128,3 +128,12 @@ def _summary(reply: Reply, lang: str, app_id: str, renderer: Renderer) -> list[d
         form_button(renderer.block(MESSAGES, "form_edit_button", lang), app_id),
     ]})
     return blocks
+
+
+def private_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The JSON a modal carries in ``private_metadata`` (empty when missing or mangled)."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

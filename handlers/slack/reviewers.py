@@ -8,7 +8,6 @@ double click or a second reviewer changes nothing and is shown who decided, and 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -19,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.application import UNDER_REVIEW, Application
 from bot.service import Service
 from handlers.render import Renderer
+from handlers.slack.messages import private_metadata
 from handlers.slack.mrkdwn import escape
 from handlers.slack.review_views import (
     ACTION_IDS,
@@ -80,7 +80,7 @@ class Reviewers:
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         decision = view["callback_id"].removeprefix("review_").removesuffix("_modal")
         user = body["user"]["id"]
-        number = str(_metadata(view).get("number") or "")
+        number = str(private_metadata(view).get("number") or "")
         if user not in self.reviewers:  # the modal could be forged: check again
             await self._refused(await asyncio.to_thread(self.service.find, number), user, decision)
             await ack(response_action="update", view=self._info(self._text("not_reviewer")))
@@ -124,10 +124,3 @@ class Reviewers:
             dates = sorted([*dates, wanted])
         return dates
 
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

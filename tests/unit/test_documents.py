@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from handlers import documents
-from tests.conftest import WITH_USER_CODE
+from tests.conftest import WITH_USER_CODE, file_application
 
 
 def text_of(pdf: bytes) -> str:
@@ -18,10 +18,7 @@ def text_of(pdf: bytes) -> str:
 
 @pytest.fixture
 def filed(service, person):
-    service.start(person)
-    for text in [*WITH_USER_CODE, "登録"]:
-        outcome = service.handle(person, text)
-    return outcome.app
+    return file_application(service, person, WITH_USER_CODE)
 
 
 def test_application_form_has_every_field_and_the_number(filed, renderer):

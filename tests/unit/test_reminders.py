@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.service import Person
-from tests.conftest import WITHOUT_USER_CODE
+from tests.conftest import file_application
 from tests.fakes import JST
 
 
@@ -43,11 +43,9 @@ def test_an_answer_resets_the_idle_clock(service, store, clock):
 
 
 def approved(service, person, start="2027-01-04"):
-    service.start(person)
-    for text in [*WITHOUT_USER_CODE, "登録"]:
-        outcome = service.handle(person, text)
-    service.decide(outcome.acceptance_number, decision="approve", actor="cli:op", start_date=start)
-    return service.find(outcome.acceptance_number)
+    number = file_application(service, person).acceptance_number
+    service.decide(number, decision="approve", actor="cli:op", start_date=start)
+    return service.find(number)
 
 
 def test_certificate_reminder_three_business_days_before_and_activation_on_the_start_date(

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.service import Person
-from tests.conftest import WITHOUT_USER_CODE
+from tests.conftest import file_application
 
 
 @pytest.fixture
 def filed(service, person):
-    service.start(person)
-    for text in [*WITHOUT_USER_CODE, "登録"]:
-        outcome = service.handle(person, text)
-    return outcome.app
+    return file_application(service, person)
 
 
 def test_approve_with_a_different_start_date_queues_the_confirmation(service, store, filed):

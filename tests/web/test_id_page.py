@@ -13,7 +13,7 @@ from bot.config import BUNDLED_SCHEDULE, Config
 from bot.service import Person
 from handlers.links import LinkSigner
 from handlers.server import start
-from tests.conftest import WITHOUT_USER_CODE
+from tests.conftest import file_application
 from tests.fakes import clock_at
 
 
@@ -28,11 +28,7 @@ async def running(tmp_path: Path):
 
 
 def approve(bot) -> str:
-    person = Person(key="console:a", channel="console")
-    bot.service.start(person)
-    for text in [*WITHOUT_USER_CODE, "登録"]:
-        outcome = bot.service.handle(person, text)
-    number = outcome.acceptance_number
+    number = file_application(bot.service, Person(key="console:a", channel="console")).acceptance_number
     assert bot.service.decide(number, decision="approve", actor="cli:op", start_date="2027-01-04").applied
     return number
 
