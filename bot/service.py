@@ -127,8 +127,10 @@ class Service:
         apps = [a for a in (self.load(i) for i in ids) if a is not None]
         return sorted(apps, key=lambda a: a.created_at)
 
-    def open_draft(self, person: Person) -> Application | None:
-        drafts = [a for a in self.applications_of(person) if a.state in OPEN_FOR_ANSWERS]
+    def open_draft(self, person: Person, apps: list[Application] | None = None) -> Application | None:
+        """The person's draft (or returned application) waiting for answers, if any."""
+        drafts = [a for a in (self.applications_of(person) if apps is None else apps)
+                  if a.state in OPEN_FOR_ANSWERS]
         return drafts[-1] if drafts else None
 
     # --- commands -----------------------------------------------------------------------
@@ -160,19 +162,19 @@ class Service:
         in the same write as the answer, so a redelivered message is recognised and ignored
         even after a crash between the two."""
         with self.store.locked():
-            duplicate = self._duplicate(person, key)
+            apps = self.applications_of(person)  # read once per message
+            duplicate = self._duplicate(apps, key)
             if duplicate is not None:
                 return duplicate
             self._inbound_key = key
             word = squash(text)
-            withdrawing = self._withdrawal(person, word)
+            withdrawing = self._withdrawal(apps, person, word)
             if withdrawing is not None:
                 return withdrawing
-            app = self.open_draft(person)
+            app = self.open_draft(person, apps)
             if app is None:
-                past = self.applications_of(person)
-                if past and word in STATUS:
-                    return self._commit(past[-1], person, [self.engine.status(past[-1])])
+                if apps and word in STATUS:
+                    return self._commit(apps[-1], person, [self.engine.status(apps[-1])])
                 lang = "en" if word in ENGLISH else "ja" if word in JAPANESE else None
                 return self.start(person, lang=lang)
             if word in NEW:
@@ -213,11 +215,12 @@ class Service:
     def fill(self, person: Person, values: dict[str, str], *, key: str | None = None) -> Outcome:
         """Several answers at once, keyed by field; starts a draft when none is open."""
         with self.store.locked():
-            duplicate = self._duplicate(person, key)
+            apps = self.applications_of(person)
+            duplicate = self._duplicate(apps, key)
             if duplicate is not None:
                 return duplicate
             self._inbound_key = key
-            app = self.open_draft(person)
+            app = self.open_draft(person, apps)
             audit: list[dict[str, Any]] = []
             intro: list[Reply] = []
             if app is None:
@@ -383,9 +386,9 @@ class Service:
         return self._commit(app, person, [Reply("filed", params=params)], audit=[entry],
                             outbox=outbox, changed=True, filed=True)
 
-    def _withdrawal(self, person: Person, word: str) -> Outcome | None:
+    def _withdrawal(self, apps: list[Application], person: Person, word: str) -> Outcome | None:
         """取下げ / withdraw of a filed application before approval: asked, then confirmed."""
-        filed = [a for a in self.applications_of(person) if a.state in WITHDRAWABLE]
+        filed = [a for a in apps if a.state in WITHDRAWABLE]
         if not filed:
             return None
         app = filed[-1]
@@ -412,12 +415,12 @@ class Service:
             "acceptance_number": app.acceptance_number})], audit=[entry], outbox=outbox,
             changed=True)
 
-    def _duplicate(self, person: Person, key: str | None) -> Outcome | None:
+    def _duplicate(self, apps: list[Application], key: str | None) -> Outcome | None:
         """The outcome for an inbound message already handled (by its key), else None."""
         self._inbound_key = None
         if key is None:
             return None
-        for app in reversed(self.applications_of(person)):
+        for app in reversed(apps):
             if key in app.inbound:
                 return Outcome(app, [], duplicate=True)
         return None
