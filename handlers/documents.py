@@ -81,3 +81,40 @@ def _pdf(title: str, rows: list[tuple[str, Any]], extra: str) -> bytes:
         story += [Spacer(1, 6 * mm)] + [Paragraph(escape(line), _TEXT) for line in extra.splitlines()]
     doc.build(story)
     return out.getvalue()
+
+
+FILE_NAMES = {"form": "application-form", "notice": "approval-notice"}
+
+
+def kind_for(message: dict[str, Any]) -> str | None:
+    """The PDF a notice carries, the same in a mail and in a Slack DM: ``form`` with the
+    confirmation, ``notice`` (the approval notice) with the start-date reminder."""
+    if message.get("notice") == "confirmation":
+        return "form"
+    if message.get("notice") == "reminder" and (message.get("params") or {}).get("reminder") == "start":
+        return "notice"
+    return None
+
+
+def make(kind: str, app: Application, renderer: Renderer, today: date, lang: str) -> bytes:
+    """The PDF of that kind; raises NotYetAvailable for an approval notice before the start date."""
+    if kind == "form":
+        return application_form(app, renderer, lang)
+    return approval_notice(app, renderer, today, lang)
+
+
+def file_name(kind: str, app: Application) -> str:
+    return f"{app.acceptance_number}-{FILE_NAMES[kind]}.pdf"
+
+
+def for_notice(message: dict[str, Any], app: Application | None, renderer: Renderer, today: date,
+               lang: str) -> list[tuple[str, bytes]]:
+    """(file name, PDF) for each document a notice carries; none when it has none or it is not
+    available yet."""
+    kind = kind_for(message)
+    if kind is None or app is None or not app.acceptance_number:
+        return []
+    try:
+        return [(file_name(kind, app), make(kind, app, renderer, today, lang))]
+    except NotYetAvailable:
+        return []

@@ -73,10 +73,15 @@ class Dispatcher:
         pending = await asyncio.to_thread(self.store.pending_outbox)
         now = self.clock.now()
         queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        waiting: set[tuple[str, str]] = set()  # recipients whose earlier message waits for a retry
         for message in pending:
-            if message.get("channel") not in self.senders or not _due(message, now):
+            recipient = (str(message.get("channel")), str(message.get("to")))
+            if message.get("channel") not in self.senders or recipient in waiting:
                 continue
-            queues.setdefault((message["channel"], str(message.get("to"))), []).append(message)
+            if not _due(message, now):
+                waiting.add(recipient)  # later messages to this recipient must not overtake it
+                continue
+            queues.setdefault(recipient, []).append(message)
         sent = await asyncio.gather(*(self._deliver_in_order(q) for q in queues.values()))
         return sum(sent)
 

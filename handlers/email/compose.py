@@ -65,7 +65,7 @@ class Composer:
             subject, body = self._notice(message, lang, role)
             rows: list[dict[str, str]] = []
             headers["X-WebNACCS-Notice"] = _token(message.get("notice"))
-            files = self._documents(message, app, lang, now)
+            files = documents.for_notice(message, app, self.renderer, now.astimezone(JST).date(), lang)
         elif message.get("kind") == "reply":
             replies = [Reply(**r) for r in message.get("replies") or []]
             body = "\n\n".join(self.renderer.reply(r, lang) for r in replies)
@@ -121,24 +121,6 @@ class Composer:
         if not subject or not body:
             raise Unsendable(f"{name} has no subject or body")
         return subject, body
-
-    def _documents(self, message: dict[str, Any], app: Application | None, lang: str,
-                   now: datetime) -> list[tuple[str, bytes]]:
-        """The PDFs a notice carries: the application form with the confirmation, the approval
-        notice with the start-date reminder (it exists only from the start date on)."""
-        kind, params = message.get("notice"), message.get("params") or {}
-        if app is None or not app.acceptance_number:
-            return []
-        number = app.acceptance_number
-        if kind == "confirmation":
-            return [(f"{number}-application-form.pdf", documents.application_form(app, self.renderer, lang))]
-        if kind == "reminder" and params.get("reminder") == "start":
-            try:
-                pdf = documents.approval_notice(app, self.renderer, now.astimezone(JST).date(), lang)
-            except documents.NotYetAvailable:
-                return []
-            return [(f"{number}-approval-notice.pdf", pdf)]
-        return []
 
     def _rows(self, asking: Reply | None, app: Application | None, lang: str) -> list[dict[str, str]]:
         """The fill-in block: every question still open, the one asked first."""

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.bootstrap import Bot
 from handlers.outbox import Sender
 from handlers.slack.applicants import Applicants
-from handlers.slack.client import error_code, web_client
+from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
 from handlers.slack.people import People
 from handlers.slack.reviewers import Reviewers
@@ -39,7 +39,7 @@ class SlackChannel:
         self.client = web_client(config, retry_in_place=True)  # Bolt's: interactive calls
         outbox_client = web_client(config, retry_in_place=False)  # senders: the outbox retries
         self.app = AsyncApp(client=self.client, signing_secret=config.slack_signing_secret or "",
-                            logger=logging.getLogger("webnaccs.slack.bolt"), name="webnaccs-bot")
+                            logger=quiet_logger("webnaccs.slack.bolt"), name="webnaccs-bot")
         self.people = People(self.client)
         self.home = HomeTab(client=self.client, service=bot.service, renderer=bot.renderer,
                             people=self.people, lang=config.lang)

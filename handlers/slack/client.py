@@ -9,6 +9,7 @@ server's Retry-After — durable across a restart, and never posted twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -31,6 +32,16 @@ NEEDS_OPERATOR = frozenset({"invalid_auth", "not_authed", "account_inactive", "t
 OPERATOR_DELAY = 300.0
 
 
+def quiet_logger(name: str) -> logging.Logger:
+    """A logger for the Slack libraries that never goes below INFO. At DEBUG they write whole
+    payloads — the Web API client every request and response body, Bolt every skipped self
+    event, the Socket Mode client every envelope — and the ID通知 DM with its codes is among
+    them (SPEC §6: never in a log). Bolt's middlewares copy their level from the app's logger."""
+    logger = logging.getLogger(name)
+    logger.setLevel(max(logger.level, logging.INFO))
+    return logger
+
+
 def base_url(config: Config) -> str:
     return (config.slack_api_url or SLACK_API).rstrip("/") + "/"
 
@@ -40,7 +51,7 @@ def web_client(config: Config, *, retry_in_place: bool) -> AsyncWebClient:
     if retry_in_place:
         handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return AsyncWebClient(token=config.slack_bot_token, base_url=base_url(config),
-                          retry_handlers=handlers, timeout=30)
+                          retry_handlers=handlers, timeout=30, logger=quiet_logger("webnaccs.slack.api"))
 
 
 def error_code(e: SlackApiError) -> str:

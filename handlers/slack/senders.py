@@ -4,6 +4,12 @@ and the review card in the review channel (``review``).
 Errors are reported to the dispatcher (``Retry`` after Retry-After, ``Permanent``), never
 retried in place, so a retried message is never posted twice: replies already posted are
 counted in the message (``posted``), and a card already posted is remembered by its ts.
+
+A notice that carries a PDF (the application form with the confirmation, the approval notice
+with the start-date reminder, as by mail) is posted, then the file is uploaded to the same DM
+(files_upload_v2: the DM's channel id, which the post answered with). The post is recorded in
+the message (``posted``, ``slack_channel``) before the upload, so a retried upload never posts
+the notice again.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from jinja2 import TemplateError
+from slack_sdk.errors import SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Reply
 from bot.service import Service
+from handlers import documents
 from handlers.outbox import Permanent, Retry
 from handlers.render import Renderer
 from handlers.slack import review_views
@@ -31,6 +39,7 @@ log = logging.getLogger("webnaccs.slack.outbox")
 T = TypeVar("T")
 NOTICE_EVENT = "webnaccs_notice"
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+NEEDS_SCOPE = frozenset({"missing_scope", "no_permission"})
 
 
 async def _call(call: Awaitable[T]) -> T:
@@ -77,7 +86,19 @@ class ApplicantSender:
                 raise
 
     async def _notice(self, message: dict[str, Any]) -> None:
-        lang, params = message.get("lang", "ja"), dict(message.get("params") or {})
+        lang = message.get("lang", "ja")
+        channel = message.get("slack_channel")
+        if not message.get("posted"):  # else posted before an upload that failed
+            channel = await self._post_notice(message, lang)
+            if documents.kind_for(message) is None:
+                return
+            await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "pending",
+                                    posted=1, slack_channel=channel)
+        await self._upload(message, lang, str(channel or ""))
+
+    async def _post_notice(self, message: dict[str, Any], lang: str) -> str:
+        """Post the notice's text; returns the DM's channel id."""
+        params = dict(message.get("params") or {})
         try:
             if message["notice"] == "id_notification":
                 preview, text = await self._id_notice(message, lang, params)
@@ -93,8 +114,38 @@ class ApplicantSender:
             raise Permanent(f"notice {message['notice']!r} cannot be rendered: {type(e).__name__}") from e
         metadata = {"event_type": NOTICE_EVENT, "event_payload": {
             "notice": message["notice"], "acceptance_number": message.get("acceptance_number")}}
-        await _call(self.client.chat_postMessage(channel=message["to"], text=short(preview or text),
-                                                 blocks=sections(text)[:50], metadata=metadata))
+        posted = await _call(self.client.chat_postMessage(channel=message["to"], text=short(preview or text),
+                                                          blocks=sections(text)[:50], metadata=metadata))
+        return str(posted.get("channel") or "")
+
+    async def _upload(self, message: dict[str, Any], lang: str, channel: str) -> None:
+        """The notice's PDF into the DM (files.completeUploadExternal takes a channel id only)."""
+        kind = documents.kind_for(message)
+        app = await asyncio.to_thread(self.service.load, message["app_id"]) if kind else None
+        if kind is None or app is None or not app.acceptance_number:
+            return
+        if not channel:
+            raise Permanent("no DM channel to upload the document to")
+        try:
+            pdf = await asyncio.to_thread(documents.make, kind, app, self.renderer, self.service.today(), lang)
+        except documents.NotYetAvailable:  # the approval notice exists from the start date on
+            return
+        title = self.renderer.block("documents.j2", f"{kind}_title", lang)
+        try:
+            await self.client.files_upload_v2(channel=channel, file=pdf, title=f"{title} {app.acceptance_number}",
+                                              filename=documents.file_name(kind, app))
+        except SlackRequestError as e:  # the upload URL did not take the bytes: try again later
+            raise Retry("file_upload_failed") from e
+        except Exception as e:
+            problem = failure(e)
+            if isinstance(problem, Retry) and str(problem) in NEEDS_SCOPE:
+                # Only uploads need files:write: the applicant's later DMs must not wait for a
+                # reinstall. Failed, with the post recorded: a retry of the message only uploads.
+                log.error("uploading %s to Slack failed (%s): add files:write to the app, reinstall it, "
+                          "then run: webnaccs-bot outbox retry %s/%s", documents.file_name(kind, app), problem,
+                          message["app_id"], message["id"])
+                raise Permanent(str(problem)) from e
+            raise problem from e
 
     async def _id_notice(self, message: dict[str, Any], lang: str, params: dict[str, Any]) -> tuple[str, str]:
         """The codes are read from the vault only now, and go only into this DM's blocks (the

@@ -156,13 +156,21 @@ class Slack:
         await until(seen)
 
     async def delivered(self) -> None:
-        """Every message that is due has left the outbox, and App Home refreshes are done."""
+        """Every message that is due has left the outbox, and App Home refreshes are done. (A
+        message behind one that waits for its retry, to the same recipient, is not due.)"""
         now = self.clock.now()
 
         def due() -> list[dict[str, Any]]:
-            return [m for m in self.bot.store.pending_outbox()
-                    if m.get("channel") in self.channel.senders
-                    and (not m.get("next_at") or m["next_at"] <= now.isoformat())]
+            found, waiting = [], set()
+            for m in self.bot.store.pending_outbox():
+                recipient = (m.get("channel"), m.get("to"))
+                if m.get("channel") not in self.channel.senders or recipient in waiting:
+                    continue
+                if m.get("next_at") and m["next_at"] > now.isoformat():
+                    waiting.add(recipient)
+                    continue
+                found.append(m)
+            return found
 
         self.running.dispatcher.wake()
         await until(lambda: not due())

@@ -1,12 +1,18 @@
 """A Slack Web API on 127.0.0.1 (port 0) for tests, in the manner of bolt-python's own mock
 server: it records every call, answers like Slack, can be told to fail (429 with Retry-After,
-5xx, an error code), and serves a Socket Mode WebSocket (``apps.connections.open`` points to it)."""
+5xx, an error code), and serves a Socket Mode WebSocket (``apps.connections.open`` points to it).
+
+File uploads go the way ``files_upload_v2`` takes them: ``files.getUploadURLExternal`` hands out
+an upload URL on this server, the bytes are POSTed there (``fail("upload", …)`` makes that
+fail), and ``files.completeUploadExternal`` shares them in a channel — like Slack, only a
+channel id (C…, G…, D…, Z…), never a user id."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,12 +44,29 @@ class Profile:
 
 
 @dataclass
+class Upload:
+    """A file announced with files.getUploadURLExternal; ``data`` once its bytes arrived,
+    ``channel_id`` once files.completeUploadExternal shared it."""
+
+    file_id: str
+    filename: str
+    length: int
+    data: bytes | None = None
+    title: str | None = None
+    channel_id: str | None = None
+
+
+CHANNEL_ID = re.compile(r"^[CGDZ][A-Z0-9]+$")  # Slack's check, minus the length (our ids are short)
+
+
+@dataclass
 class MockSlack:
     users: dict[str, Profile] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # POSTs to response_url
     socket_messages: list[dict[str, Any]] = field(default_factory=list)  # what the app sent
     socket_connections: int = 0
+    uploads: dict[str, Upload] = field(default_factory=dict)  # by file id
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
@@ -73,6 +96,12 @@ class MockSlack:
         return [c.args for c in self.calls if c.method == method and c.status == 200
                 and all(c.args.get(k) == v for k, v in match.items())]
 
+    def files(self, channel: str | None = None) -> list[Upload]:
+        """Files shared (upload completed), in the order they were shared; in ``channel`` only
+        when given."""
+        shared = [u for u in self.uploads.values() if u.channel_id is not None]
+        return [u for u in shared if channel is None or u.channel_id == channel]
+
     async def push(self, envelope: dict[str, Any]) -> None:
         """Send a Socket Mode envelope to the connected app."""
         await self._sockets[-1].send_str(json.dumps(envelope))
@@ -83,6 +112,7 @@ class MockSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -104,7 +134,7 @@ class MockSlack:
                 args.update(json.loads(raw))
             else:
                 args.update(dict(parse_qsl(raw)))
-        for key in ("blocks", "metadata", "view"):
+        for key in ("blocks", "metadata", "view", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -161,7 +191,56 @@ class MockSlack:
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(args.get("view") or {})}}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete(args)
         return {"ok": True}
+
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            length = int(args.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not args.get("filename") or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        self.uploads[file_id] = Upload(file_id, str(args["filename"]), length)
+        return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}
+
+    def _complete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel_id") or "")
+        if not CHANNEL_ID.match(channel):
+            return {"ok": False, "error": "invalid_arguments"}
+        files = args.get("files") if isinstance(args.get("files"), list) else []
+        uploads = [self.uploads.get(str(f.get("id"))) for f in files]
+        if not uploads or any(u is None or u.data is None or len(u.data) != u.length or u.channel_id is not None
+                               for u in uploads):
+            return {"ok": False, "error": "file_not_found"}
+        shared = []
+        for upload, spec in zip(uploads, files, strict=True):
+            assert upload is not None
+            upload.title, upload.channel_id = spec.get("title") or upload.filename, channel
+            shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
+                           "size": upload.length, "channels": [channel]})
+        return {"ok": True, "files": shared}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the file's bytes, in the request body."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        call = Call("upload", {"file_id": file_id, "bytes": len(data)}, request.headers.get("Authorization"))
+        self.calls.append(call)
+        failure = self._next_failure("upload", call.args)
+        if failure is not None:
+            call.status = failure.status
+            return web.Response(status=failure.status, text="upload failed", content_type="text/plain")
+        upload = self.uploads.get(file_id)
+        if upload is None or upload.channel_id is not None:
+            call.status = 404
+            return web.Response(status=404, text="not found", content_type="text/plain")
+        upload.data = data
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
