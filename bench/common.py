@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Figure:
     samples: int
     goal: str = ""
     note: str = ""
+    extra: dict[str, object] = field(default_factory=dict)  # further figures (JSON only)
 
     @property
     def ratio(self) -> float:

@@ -6,7 +6,7 @@ and the tests wire in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -71,7 +71,7 @@ class Store(Protocol):
 
     def outbox(self, app_id: str) -> list[Record]: ...
 
-    def pending_outbox(self) -> list[Record]:
+    def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
         """Outbox messages not yet sent (each carries ``app_id`` and ``id``), oldest first."""
         ...
 

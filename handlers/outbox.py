@@ -70,7 +70,7 @@ class Dispatcher:
 
     async def drain(self) -> int:
         """Deliver every message that is due; returns how many were sent."""
-        pending = await asyncio.to_thread(self.store.pending_outbox)
+        pending = await asyncio.to_thread(self.store.pending_outbox, self.senders.keys())
         now = self.clock.now()
         queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
         waiting: set[tuple[str, str]] = set()  # recipients whose earlier message waits for a retry

@@ -8,7 +8,7 @@ more when many others are stored:
     people/<h[:2]>/<h>.json            h = sha256(person key): the person's application ids
     numbers/<number>.json              acceptance number → application id (write-ahead)
     serials/<yy>.json                  last acceptance serial handed out for a filing year
-    outbox_pending/<id>.json           marker: this application may have pending messages
+    outbox_pending/<channel>/<id>.json marker: this application may have pending messages there
     seen/<h[:2]>.json                  256 shards of seen event/message ids with timestamps
     wakeups/<day>/<id>.json            marker: look at this application on that day (reminders)
 """
@@ -61,8 +61,10 @@ class Layout:
     def serial(self, year: int) -> Path:
         return self.root / "serials" / f"{year:02d}.json"
 
-    def pending_marker(self, app_id: str) -> Path:
-        return self.pending / f"{app_id}.json"
+    def pending_marker(self, app_id: str, channel: str) -> Path:
+        """Per outbox channel, so the dispatcher reads only the applications with messages it
+        can deliver (review cards wait here while no review channel is configured)."""
+        return self.pending / check_name(channel, "channel") / f"{app_id}.json"
 
     def wakeup(self, day: str, app_id: str) -> Path:
         return self.wakeups / day / f"{app_id}.json"

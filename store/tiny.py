@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ class TinyStore:
                 db.table("audit").insert_multiple(entries)
             if messages:
                 db.table("outbox").insert_multiple(messages)
-            queues = any(message["status"] == PENDING for message in messages)
+            queues = sorted({str(m.get("channel")) for m in messages if m["status"] == PENDING})
 
             def write_ahead() -> None:
                 # Indexes first: if we die before the app file is replaced they point at a
@@ -103,8 +103,8 @@ class TinyStore:
                     self._index_number(number, app_id)
                 for person in people:
                     self._index_person(person, app_id)
-                if queues:
-                    self._mark_pending(app_id)
+                for channel in queues:
+                    self._mark_pending(app_id, channel)
                 if wakeup is not None and wakeup != previous_wakeup:
                     self._mark_wakeup(app_id, wakeup)
 
@@ -176,24 +176,41 @@ class TinyStore:
             db, _ = open_db(self._paths.app(check_name(app_id)))
             return [dict(doc) for doc in _ordered(db, "outbox")]
 
-    def pending_outbox(self) -> list[Record]:
-        """Messages with status "pending" (each with ``app_id`` and ``id``), oldest first.
+    def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
+        """Messages with status "pending" (each with ``app_id`` and ``id``), oldest first; only
+        those of ``channels`` when given (and only their applications are read).
 
         Ordered by ``created_at``; messages of one application that tie keep the order they
         were queued in.
         """
         found: list[tuple[tuple[float, str, int], Record]] = []
+        wanted = None if channels is None else set(channels)
         with self._lock:
-            for app_id in _ids_in(self._paths.pending):
+            ids: set[str] = set()
+            folders = sorted(p.name for p in self._paths.pending.iterdir() if p.is_dir()) \
+                if self._paths.pending.is_dir() else []
+            for channel in folders:
+                if wanted is None or channel in wanted:
+                    ids.update(_ids_in(self._paths.pending / channel))
+            for app_id in sorted(ids):
                 messages = self.outbox(app_id)
                 pending = [m for m in messages if m.get("status") == PENDING]
-                if not pending:
-                    remove_file(self._paths.pending_marker(app_id))
+                self._sync_markers(app_id, pending)
+                if wanted is not None:
+                    pending = [m for m in pending if m.get("channel") in wanted]
                 for position, message in enumerate(pending):
                     key = (_instant(message.get("created_at")), app_id, position)
                     found.append((key, {**message, "app_id": app_id}))
         found.sort(key=lambda item: item[0])
         return [message for _, message in found]
+
+    def _sync_markers(self, app_id: str, pending: list[Record]) -> None:
+        """Drop the markers of channels with nothing pending for this application."""
+        left = {str(m.get("channel")) for m in pending}
+        if self._paths.pending.is_dir():
+            for folder in self._paths.pending.iterdir():
+                if folder.is_dir() and folder.name not in left:
+                    remove_file(folder / f"{app_id}.json")
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
         """Set a message's status (``sent``, ``failed``, ``pending`` to retry …) and merge ``info``.
@@ -212,12 +229,15 @@ class TinyStore:
             if target is None:
                 raise KeyError(f"no outbox message {message_id!r} in application {app_id}")
             table.update({**info, "status": status}, doc_ids=[target.doc_id])
-            still_pending = any(doc.get("status") == PENDING for doc in table.all())
-            if still_pending:
-                buffer.flush(before_write=lambda: self._mark_pending(app_id))
-            else:
-                buffer.flush()
-                remove_file(self._paths.pending_marker(app_id))
+            pending = [dict(doc) for doc in table.all() if doc.get("status") == PENDING]
+            channels = sorted({str(m.get("channel")) for m in pending})
+
+            def ahead() -> None:
+                for channel in channels:
+                    self._mark_pending(app_id, channel)
+
+            buffer.flush(before_write=ahead)
+            self._sync_markers(app_id, pending)
 
     # -- seen ids ----------------------------------------------------------------------------
 
@@ -334,8 +354,8 @@ class TinyStore:
         _put_single(db, "wakeup", {"app_id": app_id, "day": day})
         buffer.flush()
 
-    def _mark_pending(self, app_id: str) -> None:
-        marker = self._paths.pending_marker(app_id)
+    def _mark_pending(self, app_id: str, channel: str) -> None:
+        marker = self._paths.pending_marker(app_id, channel)
         if marker.exists():
             return
         db, buffer = open_db(marker)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,9 +89,10 @@ class MemoryStore:
     def outbox(self, app_id: str) -> list[dict[str, Any]]:
         return copy.deepcopy(self.outboxes.get(app_id, []))
 
-    def pending_outbox(self) -> list[dict[str, Any]]:
+    def pending_outbox(self, channels: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        wanted = None if channels is None else set(channels)
         return [{**m, "app_id": a} for a, ms in self.outboxes.items() for m in ms
-                if m["status"] == "pending"]
+                if m["status"] == "pending" and (wanted is None or m.get("channel") in wanted)]
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
         for m in self.outboxes.get(app_id, []):

@@ -346,10 +346,21 @@ def test_mark_outbox_rejects_unknown_messages_and_reserved_fields(store):
 
 def test_stale_pending_marker_is_cleaned(store):
     store.commit(record("app1"), outbox=[{"id": "m1", "status": "sent"}])
-    marker = store._paths.pending / "ghost.json"
+    marker = store._paths.pending / "email" / "ghost.json"
     atomic.atomic_write_bytes(marker, b'{"pending":{"1":{"app_id":"ghost"}}}')
     assert store.pending_outbox() == []
     assert not marker.exists()
+
+
+def test_pending_outbox_reads_only_the_channels_asked_for(store):
+    store.commit(record("app1"), outbox=[{"id": "card", "channel": "review"}])
+    store.commit(record("app2"), outbox=[{"id": "mail", "channel": "email"}])
+    assert [m["id"] for m in store.pending_outbox(["email"])] == ["mail"]
+    assert {m["id"] for m in store.pending_outbox()} == {"card", "mail"}
+    store.mark_outbox("app2", "mail", "sent")
+    assert store.pending_outbox(["email"]) == []
+    assert not (store._paths.pending / "email" / "app2.json").exists()
+    assert (store._paths.pending / "review" / "app1.json").exists()  # still waiting for Slack
 
 
 # -- seen ids -----------------------------------------------------------------------------------

@@ -1,0 +1,369 @@
+"""What every Slack and email benchmark stands on: the mocks on loopback (in this process) and
+the service under test (in its own process).
+
+* ``BenchSlack``: the tests' Slack Web API mock (``tests.slack.mock_slack.MockSlack``) that also
+  stamps when each call arrives and hands it to whoever waits for it.
+* ``BenchSink``: the tests' relay sink (``tests.email.mailer.Sink``) doing the same for mail.
+* ``ServiceProcess``: ``python -m bot.cli serve`` (the real entry point) with its environment
+  pointing at the mocks; the baselines (``bench.baseline_slack``, ``bench.baseline_email``) run
+  the same way, each in a process of its own, so the service never shares a core or a GIL with
+  the load it is measured under, and its resident memory is its own.
+
+Every socket is on 127.0.0.1; every process is started here and stopped or killed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.email.mailer import Sink
+from tests.slack.mock_slack import Call, MockSlack, Profile
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+JST = ZoneInfo("Asia/Tokyo")
+SIGNING_SECRET = "bench-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-bench-bot-token"
+SECRET = "bench-secret-for-tokens-links-and-vault"
+BOT_ADDRESS = "webnaccs@localhost"
+REVIEW_CHANNEL = "CREVIEW"
+REVIEWER = "UREV1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def today_jst() -> date:
+    return datetime.now(JST).date()
+
+
+def write_schedule(path: Path) -> list[date]:
+    """A schedule around the real today (the service runs on the system clock): a registration
+    date on the 1st and the 16th of each month for a year, deadline 14 days before. Returns the
+    dates whose deadline is still ahead (the first few are valid answers)."""
+    today = today_jst()
+    rows = []
+    day = today.replace(day=1)
+    while len(rows) < 26:
+        for d in (day, day.replace(day=16)):
+            if d > today:
+                rows.append((d, d - timedelta(days=14)))
+        day = (day + timedelta(days=32)).replace(day=1)
+    path.write_text("".join(f"{d.isoformat()}, {dl.isoformat()}\n" for d, dl in rows), encoding="utf-8")
+    return [d for d, dl in rows if dl > today]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process (VmRSS from /proc), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the mocks ----------------------------------------------------------------------------------
+
+
+class Waiters:
+    """Per-key queues of (arrival time, item), filled as things arrive."""
+
+    def __init__(self) -> None:
+        self.queues: defaultdict[str, asyncio.Queue[tuple[float, Any]]] = defaultdict(asyncio.Queue)
+
+    def put(self, key: str, at: float, item: Any) -> None:
+        self.queues[key].put_nowait((at, item))
+
+    def clear(self, key: str) -> None:
+        q = self.queues[key]
+        while not q.empty():
+            q.get_nowait()
+
+    async def next(self, key: str, timeout: float) -> tuple[float, Any]:
+        return await asyncio.wait_for(self.queues[key].get(), timeout)
+
+
+class BenchSlack(MockSlack):
+    """The tests' Web API mock, plus: every call is stamped on arrival and queued by its
+    channel (``chat.*``) or user (``views.publish``)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.waiters = Waiters()
+        self.count: defaultdict[str, int] = defaultdict(int)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
+        method = request.match_info["method"]
+        if method == "users.info":  # every bench user has a profile
+            user = request.query.get("user") or dict(parse_qsl(await request.text())).get("user", "")
+            if user and user not in self.users:
+                self.users[user] = Profile(f"申込 {user}", f"{user.lower()}@example.co.jp")
+        response = await super()._api(request)
+        call: Call = self.calls[-1]  # no await since it was appended: it is this request's
+        self.count[method] += 1
+        if call.status == 200:
+            key = str(call.args.get("channel") or call.args.get("user_id") or "")
+            self.waiters.put(key, arrived, call)
+        return response
+
+    def forget(self) -> None:
+        """Drop the record of calls (long runs keep memory flat)."""
+        self.calls.clear()
+
+
+def is_question(call: Call) -> bool:
+    return (call.args.get("metadata") or {}).get("event_type") == "webnaccs_question"
+
+
+def question_field(call: Call) -> str | None:
+    meta = call.args.get("metadata") or {}
+    return (meta.get("event_payload") or {}).get("field") if meta.get("event_type") == "webnaccs_question" else None
+
+
+def notice_of(call: Call) -> str | None:
+    meta = call.args.get("metadata") or {}
+    return (meta.get("event_payload") or {}).get("notice") if meta.get("event_type") == "webnaccs_notice" else None
+
+
+@dataclass
+class Mail:
+    at: float
+    to: list[str]
+    raw: bytes
+    headers: Any  # email.message.Message (headers only)
+
+    @property
+    def field(self) -> str | None:
+        return self.headers.get("X-WebNACCS-Field")
+
+    @property
+    def notice(self) -> str | None:
+        return self.headers.get("X-WebNACCS-Notice")
+
+    @property
+    def message_id(self) -> str:
+        return str(self.headers.get("Message-ID") or "")
+
+
+@dataclass
+class BenchSink(Sink):
+    """The tests' relay sink, plus: every mail is stamped on arrival and queued by recipient."""
+
+    waiters: Waiters = field(default_factory=Waiters)
+    keep: bool = True
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        arrived = time.perf_counter()
+        answer = await super().handle_DATA(server, session, envelope)
+        raw = envelope.original_content or b""
+        mail = Mail(arrived, list(envelope.rcpt_tos), raw, BytesHeaderParser().parsebytes(raw))
+        if not self.keep:
+            self.received.clear()
+        for rcpt in envelope.rcpt_tos:
+            self.waiters.put(rcpt.lower(), arrived, mail)
+        return answer
+
+
+async def start_sink(sink: BenchSink) -> tuple[asyncio.base_events.Server, int]:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(sink, hostname="relay.bench", loop=loop,
+                                                   enable_SMTPUTF8=True), "127.0.0.1", 0)
+    return server, int(server.sockets[0].getsockname()[1])
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def quiet_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBNACCS_", "SLACK_"))}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """One process listening on ``http_port`` (and ``smtp_port``), started from ``argv``."""
+
+    argv: list[str]
+    env: dict[str, str]
+    workdir: Path
+    http_port: int
+    smtp_port: int | None = None
+    name: str = "service"
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    async def start(self, timeout: float = 60.0) -> float:
+        """Start it and wait until its ports answer; returns the seconds that took."""
+        began = time.perf_counter()
+        self.spawn()
+        await self.ready(timeout)
+        return time.perf_counter() - began
+
+    def spawn(self) -> None:
+        self.starts += 1
+        log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.workdir, stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+
+    async def ready(self, timeout: float = 60.0) -> None:
+        """Until every port of the current process answers."""
+        assert self.proc is not None
+        ports = [self.http_port] + ([self.smtp_port] if self.smtp_port else [])
+        deadline = time.monotonic() + timeout
+        for port in ports:
+            while not await _answers(port):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see "
+                                       f"{self.workdir / (self.name + '.log')}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.name} did not listen on {port}")
+                await asyncio.sleep(0.02)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, and reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+
+    async def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (a clean stop), SIGKILL if it does not go."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.kill()
+                break
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
+
+    def rss_kib(self) -> int:
+        return rss_kib(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+
+async def _answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
+    return True
+
+
+def service(workdir: Path, data_dir: Path, schedule: Path, *, api_url: str | None,
+            relay_port: int | None, name: str = "service", extra: dict[str, str] | None = None
+            ) -> ServiceProcess:
+    """``python -m bot.cli serve`` with Slack in HTTP mode against the mock (when ``api_url``)
+    and the email channel sending through the sink (when ``relay_port``)."""
+    http_port, smtp_port = free_port(), free_port()
+    env = quiet_env()
+    env.update({
+        "WEBNACCS_DATA_DIR": str(data_dir), "WEBNACCS_SCHEDULE": str(schedule),
+        "WEBNACCS_HTTP_HOST": "127.0.0.1", "WEBNACCS_HTTP_PORT": str(http_port),
+        "WEBNACCS_PUBLIC_URL": f"http://127.0.0.1:{http_port}",
+        "WEBNACCS_SMTP_HOST": "127.0.0.1", "WEBNACCS_SMTP_PORT": str(smtp_port),
+        "WEBNACCS_MAIL_ADDRESS": BOT_ADDRESS, "WEBNACCS_SECRET": SECRET, "WEBNACCS_LANG": "ja",
+    })
+    if relay_port:
+        env["WEBNACCS_SMTP_RELAY"] = f"127.0.0.1:{relay_port}"
+    if api_url:
+        env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                    "SLACK_API_URL": api_url, "WEBNACCS_REVIEW_CHANNEL": REVIEW_CHANNEL,
+                    "WEBNACCS_REVIEWERS": REVIEWER})
+    env.update(extra or {})
+    return ServiceProcess([sys.executable, "-m", "bot.cli", "serve"], env, workdir, http_port,
+                          smtp_port, name=name)
+
+
+def baseline_slack(workdir: Path, api_url: str) -> ServiceProcess:
+    port = free_port()
+    env = quiet_env()
+    env.update({"BENCH_PORT": str(port), "BENCH_API_URL": api_url, "BENCH_SIGNING_SECRET": SIGNING_SECRET,
+                "BENCH_BOT_TOKEN": BOT_TOKEN})
+    return ServiceProcess([sys.executable, "-m", "bench.baseline_slack"], env, workdir, port,
+                          name="baseline-slack")
+
+
+def baseline_email(workdir: Path, relay_port: int) -> ServiceProcess:
+    port = free_port()
+    env = quiet_env()
+    env.update({"BENCH_PORT": str(port), "BENCH_RELAY_PORT": str(relay_port)})
+    return ServiceProcess([sys.executable, "-m", "bench.baseline_email"], env, workdir, port,
+                          smtp_port=None, name="baseline-email")
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Any:
+    """A temporary folder for one benchmark (data dir, logs), removed afterwards unless
+    BENCH_KEEP is set."""
+    path = Path(tempfile.mkdtemp(prefix=f"webnaccs-bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            print(f"kept {path}", file=sys.stderr)
+
+
+async def until(predicate: Callable[[], Any], timeout: float, what: str = "", every: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(every)
