@@ -21,6 +21,7 @@ from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headlin
 from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, private_metadata, read_answer
 from handlers.slack.mrkdwn import from_slack
 from handlers.slack.people import People
+from store.spool import Spool
 
 COMMAND = "/webnaccs"
 FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて入力"))
@@ -28,7 +29,10 @@ FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて
 
 class Applicants:
     def __init__(self, *, service: Service, renderer: Renderer, people: People, home: HomeTab,
-                 lang: str, form_dates: int = 10) -> None:
+                 lang: str, form_dates: int = 10, inbox: Spool | None = None) -> None:
+        self.inbox = inbox
+        self.spooled: dict[str, str] = {}  # event id → its file in the inbox
+        self.replayed: asyncio.Future[None] | None = None  # older messages first
         self.service = service
         self.renderer = renderer
         self.people = people
@@ -50,17 +54,24 @@ class Applicants:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         """A typed answer. Edits, joins, bots (ourselves included) and other channels are not."""
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        user = event.get("user")
-        if not user or user == context.get("bot_user_id"):
-            return
-        text = from_slack(event.get("text") or "")
-        if not text.strip():
-            return
-        person = await self.people.person(user)
-        async with self.people.lock(user):
-            await asyncio.to_thread(self.service.handle, person, text, key=_event_key(body))
+        try:
+            if not is_dm(event):
+                return
+            user = event.get("user")
+            if not user or user == context.get("bot_user_id"):
+                return
+            text = from_slack(event.get("text") or "")
+            if not text.strip():
+                return
+            if self.replayed is not None and not self.replayed.done() and context:
+                await asyncio.shield(self.replayed)  # live messages wait for the replay
+            person = await self.people.person(user)
+            async with self.people.lock(user):
+                await asyncio.to_thread(self.service.handle, person, text, key=_event_key(body))
+        finally:
+            name = self.spooled.pop(str(body.get("event_id")), None)
+            if name and self.inbox is not None:
+                await asyncio.to_thread(self.inbox.done, name)
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
@@ -166,6 +177,12 @@ class Applicants:
                 return
             await ack()
             await asyncio.to_thread(self.service.resume, person)
+
+
+def is_dm(event: dict[str, Any]) -> bool:
+    """A person's message in the app's DM (not an edit, a join or a bot)."""
+    return event.get("type") == "message" and event.get("channel_type") == "im" \
+        and not event.get("subtype") and not event.get("bot_id")
 
 
 def _event_key(body: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ token is set), plus the outbox senders for DMs (``slack``) and the review card (
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -13,15 +14,17 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import Bot
 from handlers.outbox import Sender
-from handlers.slack.applicants import Applicants
+from handlers.slack.applicants import Applicants, is_dm
 from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
 from handlers.slack.people import People
 from handlers.slack.reviewers import Reviewers
 from handlers.slack.senders import ApplicantSender, ReviewSender
+from store.spool import Spool
 
 log = logging.getLogger("webnaccs.slack")
 EVENTS_PATH = "/slack/events"
@@ -43,8 +46,12 @@ class SlackChannel:
         self.people = People(self.client)
         self.home = HomeTab(client=self.client, service=bot.service, renderer=bot.renderer,
                             people=self.people, lang=config.lang)
-        Applicants(service=bot.service, renderer=bot.renderer, people=self.people, home=self.home,
-                   lang=config.lang).register(self.app)
+        # Messages are written here before Slack gets its 200, removed once the core has them.
+        self.inbox = Spool(config.data_dir / "slack_inbox")
+        self._verifier = SignatureVerifier(config.slack_signing_secret) if config.slack_signing_secret else None
+        self.applicants = Applicants(service=bot.service, renderer=bot.renderer, people=self.people,
+                                     home=self.home, lang=config.lang, inbox=self.inbox)
+        self.applicants.register(self.app)
         Reviewers(service=bot.service, renderer=bot.renderer, reviewers=config.reviewers,
                   lang=config.lang).register(self.app)
         self.senders: dict[str, Sender] = {"slack": ApplicantSender(
@@ -65,8 +72,37 @@ class SlackChannel:
     async def handle_http(self, request: web.Request) -> web.Response:
         """Bolt checks the signature and its age (401 otherwise), acks within Slack's 3 s and
         runs the slow part after the response."""
+        body = await request.text()
+        if request.content_type == "application/json" and '"event_callback"' in body:
+            await self._keep(body, dict(request.headers))
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
+
+    async def _keep(self, body: str, headers: dict[str, str]) -> None:
+        """A DM from a person, signed by Slack: on disk (fsynced) before the 200."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return
+        event = data.get("event") or {}
+        if not (data.get("type") == "event_callback" and data.get("event_id") and is_dm(event)):
+            return
+        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
+            return  # bolt answers 401
+        name = await asyncio.to_thread(self.inbox.put, body.encode(), {"event_id": data["event_id"]})
+        self.applicants.spooled[data["event_id"]] = name
+
+    async def _replay(self) -> None:
+        """Messages acknowledged before a crash that the core never got: handle them now (the
+        event id is saved with the answer, so one handled already is recognised)."""
+        for name in await asyncio.to_thread(self.inbox.names):
+            try:
+                spooled = await asyncio.to_thread(self.inbox.read, name)
+                data = json.loads(spooled.raw)
+                self.applicants.spooled[data["event_id"]] = name
+                await self.applicants.on_message(data, data["event"], {})
+            except Exception:
+                log.exception("replaying Slack message %s failed", name)
 
     async def start(self) -> None:
         if not self.bot.config.review_channel:
@@ -74,6 +110,8 @@ class SlackChannel:
         if not self.bot.config.reviewers:
             log.warning("WEBNACCS_REVIEWERS is empty: nobody can decide from Slack")
         self._checking = asyncio.create_task(self._check_token())
+        self._replaying = asyncio.create_task(self._replay())
+        self.applicants.replayed = self._replaying
         token = self.bot.config.slack_app_token
         if token:
             self.socket_mode = AsyncSocketModeHandler(self.app, app_token=token, web_client=self.client,

@@ -1,0 +1,53 @@
+"""A DM that Slack was told we received (HTTP 200) survives a crash before the core saw it."""
+
+from __future__ import annotations
+
+import json
+
+from handlers import server
+from handlers.slack import SlackChannel
+from store.spool import Spool
+from tests.slack.conftest import APPLICANT, DM, Slack, sign, until
+
+
+async def test_a_dm_is_on_disk_before_the_200_and_gone_once_handled(slack: Slack):
+    puts = []
+    real_put = slack.channel.inbox.put
+    slack.channel.inbox.put = lambda raw, envelope: puts.append(envelope) or real_put(raw, envelope)
+    event_id = await slack.dm("こんにちは")
+    assert [p["event_id"] for p in puts] == [event_id]
+    await until(lambda: slack.channel.inbox.names() == [])
+
+
+async def test_forged_dm_is_not_kept(slack: Slack):
+    body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+                             "text": "x", "ts": "1.0"})
+    status, _ = await slack.post(body, "application/json", {**sign(body, secret="wrong")})
+    assert status == 401
+    assert slack.channel.inbox.names() == []
+
+
+async def test_messages_left_by_a_crash_are_handled_at_start_once(make_bot, api):
+    bot = make_bot()
+    first = await server.start(bot, [SlackChannel(bot)])
+    await first.stop()
+    # As if the process died right after answering Slack 200: the event is only in the inbox.
+    event = {"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+             "text": "WebNACCSの申込をお願いします", "ts": "1.0"}
+    body = json.dumps({"type": "event_callback", "event_id": "EvCrash1", "event": event})
+    Spool(bot.config.data_dir / "slack_inbox").put(body.encode(), {"event_id": "EvCrash1"})
+    bot = make_bot()
+    channel = SlackChannel(bot)
+    running = await server.start(bot, [channel])
+    try:
+        slack = Slack(running, channel, api)
+        await slack.handled("slack-event:EvCrash1")
+        await until(lambda: channel.inbox.names() == [])
+        await slack.delivered()
+        assert slack.questions()[-1]["metadata"]["event_payload"]["field"] == "industry"
+        # Slack had its 200, so it never redelivers; if it did, it would be recognised:
+        await slack.event(event, event_id="EvCrash1")
+        await slack.delivered()
+        assert len(slack.questions()) == 1
+    finally:
+        await running.stop()
