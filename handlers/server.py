@@ -75,6 +75,7 @@ def channels_for(bot: Bot) -> list[Channel]:
 async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     channels = list(channels_for(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
+    await asyncio.to_thread(bot.store.sweep_temp_files)  # left by a kill in the middle of a write
     app = make_app(bot)
     for channel in channels:
         channel.routes(app)

@@ -143,9 +143,11 @@ class EmailChannel:
     async def _process(self, name: str) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                spooled = await asyncio.to_thread(self.spool.read, name)
-                result = await asyncio.to_thread(self.processor.process, spooled.raw,
-                                                 spooled.envelope)
+                def read_and_process(name: str = name) -> Result:
+                    spooled = self.spool.read(name)
+                    return self.processor.process(spooled.raw, spooled.envelope)
+
+                result = await asyncio.to_thread(read_and_process)
             except FileNotFoundError:
                 return  # already processed and removed (a duplicate entry in the queue)
             except Exception:

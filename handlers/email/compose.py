@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,7 +20,7 @@ from bot.application import OPEN_FOR_ANSWERS, Application
 from bot.conversation import Reply
 from bot.dates import JST
 from handlers import documents
-from handlers.email import fillin
+from handlers.email import fillin, policies
 from handlers.email.addresses import Addresses, single_address
 from handlers.links import LinkSigner
 from handlers.render import LANGS, Renderer
@@ -81,7 +80,7 @@ class Composer:
         text = self.renderer.block(TEMPLATE, "text", lang, body=body, rows=rows, role=role,
                                    marker=self.renderer.block(TEMPLATE, "marker", lang),
                                    attachments=[name for name, _ in files])
-        mail = EmailMessage(policy=policy.SMTP)
+        mail = EmailMessage(policy=policies.SMTP)
         mail["From"] = Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
                                addr_spec=self.addresses.bot)
         mail["To"] = to

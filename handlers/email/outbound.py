@@ -61,9 +61,8 @@ class MailSender:
         self.timeout = timeout
 
     async def send(self, message: dict[str, Any]) -> None:
-        app = await asyncio.to_thread(self.load, str(message["app_id"]))
-        try:
-            mail = self.composer.compose(message, app, self.clock.now())
+        try:  # loading, rendering and building MIME (and PDFs) stay off the event loop
+            mail = await asyncio.to_thread(self._compose, message)
         except Unsendable as e:
             raise Permanent(str(e)) from e
         to = str(mail["To"])
@@ -71,6 +70,10 @@ class MailSender:
             await self._write(mail)
         else:
             await self._relay(mail, to)
+
+    def _compose(self, message: dict[str, Any]) -> EmailMessage:
+        app = self.load(str(message["app_id"]))
+        return self.composer.compose(message, app, self.clock.now())
 
     async def _write(self, mail: EmailMessage) -> None:
         path = self.mail_dir / eml_name(str(mail["Message-ID"]))
@@ -83,8 +86,10 @@ class MailSender:
         assert self.relay is not None
         host, port = self.relay
         try:
-            await aiosmtplib.send(mail, sender=self.envelope_sender, recipients=[to],
-                                  hostname=host, port=port, username=self.username,
+            await aiosmtplib.send(mail.as_bytes(policy=policy.SMTP), sender=self.envelope_sender,
+                                  recipients=[to], hostname=host, port=port,
+                                  local_hostname=self.envelope_sender.rpartition("@")[2] or "localhost",
+                                  username=self.username,
                                   password=self.password, start_tls=self.starttls,
                                   timeout=self.timeout)
         except aiosmtplib.SMTPRecipientsRefused as e:
