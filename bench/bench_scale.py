@@ -83,7 +83,7 @@ async def measure(quick: bool) -> list[Figure]:
         f"scaling without Slack: email turn with {mail_sizes[-1]:,} vs {mail_sizes[0]:,} filings", "ms",
         mail[-1].ours_p50, mail[-1].ours_p99, mail[0].ours_p50, mail[0].ours_p99, mail[-1].samples,
         goal="(≤ 1.5, as above)", note="the default deployment (no Slack): every filing's review card waits "
-        "in the outbox, and every outbox pass reads each of those files"))
+        "in the outbox for a review channel; the dispatcher reads only the channels it can deliver"))
     return figures
 
 

@@ -31,8 +31,9 @@ from typing import Any
 
 from bench import stack
 from bench.applicants import answers
+from store.layout import Layout
 
-VERSION = "3"
+VERSION = "4"  # bump whenever the store layout changes
 CACHE = stack.RESULTS / "scale-data"
 USER = "UTPLX9"  # placeholders, replaced in each copy
 ADDRESS = "utplx9@example.co.jp"
@@ -133,7 +134,7 @@ def generate(size: int, target: Path, *, slack: bool = True) -> None:
     if not slack:
         for t in tpl.values():
             t["app"] = without_slack(t["app"])
-    for sub in ("apps", "people", "numbers", "serials", "outbox_pending"):
+    for sub in ("apps", "people", "numbers", "serials", "outbox_pending", "outbox_pending/review"):
         (target / sub).mkdir(mode=0o700)
     for h in range(256):
         (target / "apps" / f"{h:02x}").mkdir(mode=0o700)
@@ -158,7 +159,7 @@ def generate(size: int, target: Path, *, slack: bool = True) -> None:
         assert address in text
         _write(target / "apps" / _digest(app_id)[:2] / f"{app_id}.json", text)
         if not slack and number:
-            _write(target / "outbox_pending" / f"{app_id}.json", _single("pending", {"app_id": app_id}))
+            _write(Layout(target).pending_marker(app_id, "review"), _single("pending", {"app_id": app_id}))
         for key in (f"slack:{user}", f"email:{address}"):
             h = _digest(key)
             _write(target / "people" / h[:2] / f"{h}.json", _single("apps", {"app_id": app_id}))
