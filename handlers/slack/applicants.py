@@ -24,6 +24,7 @@ from handlers.slack.people import People
 from store.spool import Spool
 
 COMMAND = "/webnaccs"
+ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
 FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて入力"))
 
 
@@ -111,18 +112,24 @@ class Applicants:
 
     async def on_answer(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         client: AsyncWebClient) -> None:
-        """A click sends what a person would type, but only to the question it belongs to."""
-        await ack()
+        """A click sends what a person would type, but only to the question it belongs to.
+
+        Slack gets its 200 once the answer is saved (or after ACK_WITHIN at the latest, so it
+        never times out): a crash before that leaves Slack showing the click as failed, and the
+        person clicks again — an acknowledged click is never lost."""
         answer = read_answer(action.get("value"))
         user = body["user"]["id"]
         if answer is None:
+            await ack()
             return
-        person = await self.people.person(user)
-        key = f"slack-action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
-        async with self.people.lock(user):
-            outcome = await asyncio.to_thread(
-                self.service.handle_if_asking, person, answer["t"], app_id=answer["a"],
-                field=answer.get("f"), mode=answer["m"], key=key)
+        saving = asyncio.ensure_future(self._answer(user, answer, action, body))
+        try:
+            await asyncio.wait_for(asyncio.shield(saving), timeout=ACK_WITHIN)
+        except TimeoutError:
+            pass
+        finally:
+            await ack()
+        outcome = await saving
         if outcome is None:
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
             app = await asyncio.to_thread(self.service.load, answer["a"])
@@ -130,6 +137,15 @@ class Applicants:
             if channel:
                 await client.chat_postEphemeral(channel=channel, user=user,
                                                 text=self.renderer.block(MESSAGES, "stale", lang))
+
+    async def _answer(self, user: str, answer: dict[str, Any], action: dict[str, Any],
+                      body: dict[str, Any]) -> Outcome | None:
+        person = await self.people.person(user)
+        key = f"slack-action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
+        async with self.people.lock(user):
+            return await asyncio.to_thread(
+                self.service.handle_if_asking, person, answer["t"], app_id=answer["a"],
+                field=answer.get("f"), mode=answer["m"], key=key)
 
     async def on_start(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """App Home: start a new application, or continue the open one (same thing to the core)."""

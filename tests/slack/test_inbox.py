@@ -51,3 +51,24 @@ async def test_messages_left_by_a_crash_are_handled_at_start_once(make_bot, api)
         assert len(slack.questions()) == 1
     finally:
         await running.stop()
+
+
+async def test_an_answer_button_is_saved_before_slack_gets_its_200(slack: Slack, monkeypatch):
+    import time
+
+    from tests.slack.conftest import button
+
+    await slack.dm("申込をお願いします")
+    industry = button(slack.questions()[-1], typed="1")
+    real = slack.bot.service.handle_if_asking
+
+    def slow(*args, **kwargs):  # a busy core: the click takes a while to be saved
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(slack.bot.service, "handle_if_asking", slow)
+    status, _ = await slack.click(industry["action_id"], industry["value"])
+    assert status == 200
+    # No waiting: by the time Slack has its answer, the core has the click.
+    app = slack.bot.service.open_draft(await slack.channel.people.person(APPLICANT))
+    assert app is not None and app.answers.get("industry") == "non_life"
