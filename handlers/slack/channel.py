@@ -84,12 +84,21 @@ class SlackChannel:
             data = json.loads(body)
         except ValueError:
             return
+        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
+            return  # bolt answers 401
+        await self._keep_event(data)
+
+    async def _keep_socket_envelope(self, client: Any, request: Any) -> None:
+        """Socket Mode: runs before Bolt's listener, which acknowledges the envelope."""
+        if request.type == "events_api" and isinstance(request.payload, dict):
+            await self._keep_event(request.payload)
+
+    async def _keep_event(self, data: dict[str, Any]) -> None:
         event = data.get("event") or {}
         if not (data.get("type") == "event_callback" and data.get("event_id") and is_dm(event)):
             return
-        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
-            return  # bolt answers 401
-        name = await asyncio.to_thread(self.inbox.put, body.encode(), {"event_id": data["event_id"]})
+        raw = json.dumps(data, ensure_ascii=False).encode()
+        name = await asyncio.to_thread(self.inbox.put, raw, {"event_id": data["event_id"]})
         self.applicants.spooled[data["event_id"]] = name
 
     async def _replay(self) -> None:
@@ -116,6 +125,8 @@ class SlackChannel:
         if token:
             self.socket_mode = AsyncSocketModeHandler(self.app, app_token=token, web_client=self.client,
                                                       ping_interval=self.ping_interval)
+            # Our listener first: a DM is on disk before Bolt acknowledges its envelope.
+            self.socket_mode.client.socket_mode_request_listeners.insert(0, self._keep_socket_envelope)
             # connect() retries until Slack answers; the rest of the service need not wait.
             self._connecting = asyncio.create_task(self.socket_mode.connect_async())
 

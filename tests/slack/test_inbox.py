@@ -72,3 +72,36 @@ async def test_an_answer_button_is_saved_before_slack_gets_its_200(slack: Slack,
     # No waiting: by the time Slack has its answer, the core has the click.
     app = slack.bot.service.open_draft(await slack.channel.people.person(APPLICANT))
     assert app is not None and app.answers.get("industry") == "non_life"
+
+
+async def test_socket_mode_dm_is_on_disk_when_its_envelope_is_acknowledged(make_bot, api, monkeypatch):
+    import asyncio
+    import time
+
+    from tests.slack.conftest import APP_TOKEN, WAIT
+    from tests.slack.test_socket_mode import acked
+
+    bot = make_bot(slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    real = bot.service.handle
+
+    def slow(*args, **kwargs):  # a busy core: the message takes a while to be saved
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.service, "handle", slow)
+    channel = SlackChannel(bot)
+    running = await server.start(bot, [channel])
+    try:
+        await asyncio.wait_for(api.connected.wait(), WAIT)
+        slack = Slack(running, channel, api)
+        event = json.loads(slack.event_body({"type": "message", "channel": DM, "channel_type": "im",
+                                             "user": APPLICANT, "text": "こんにちは", "ts": "1.0"},
+                                            event_id="EvSock1"))
+        await api.push({"envelope_id": "env-s1", "type": "events_api", "accepts_response_payload": False,
+                        "retry_attempt": 0, "retry_reason": "", "payload": event})
+        await until(acked(api, "env-s1"))
+        assert len(channel.inbox.names()) == 1  # acknowledged, not yet saved: kept on disk
+        await slack.handled("slack-event:EvSock1")
+        await until(lambda: channel.inbox.names() == [])
+    finally:
+        await running.stop()
