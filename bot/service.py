@@ -28,7 +28,7 @@ from bot.application import (
     acceptance_number,
     audit_entry,
 )
-from bot.conversation import ENGLISH, JAPANESE, STATUS, WITHDRAW, YES, Engine, Reply
+from bot.conversation import ENGLISH, FORM_PDF, JAPANESE, NOTICE_PDF, STATUS, WITHDRAW, YES, Engine, Reply
 from bot.ports import Clock, Store, Vault
 from bot.schedule import Schedule
 from bot.text import nfkc, one_line, squash
@@ -171,6 +171,9 @@ class Service:
             withdrawing = self._withdrawal(apps, person, word)
             if withdrawing is not None:
                 return withdrawing
+            document = self._document_request(apps, person, word)
+            if document is not None:
+                return document
             app = self.open_draft(person, apps)
             if app is None:
                 if apps and word in STATUS:
@@ -414,6 +417,28 @@ class Service:
         return self._commit(app, person, [Reply("withdrawn", params={
             "acceptance_number": app.acceptance_number})], audit=[entry], outbox=outbox,
             changed=True)
+
+    def _document_request(self, apps: list[Application], person: Person, word: str) -> Outcome | None:
+        """申込書 / 承認通知 on request: the PDF goes to the person's DM or mail (the approval
+        notice only from the start date on). None when the words were not such a request."""
+        kind = "form" if word in FORM_PDF else "notice" if word in NOTICE_PDF else None
+        filed = [a for a in apps if a.acceptance_number]
+        if kind is None or not filed:
+            return None
+        app = filed[-1]
+        params = {"acceptance_number": app.acceptance_number, "document": kind}
+        start = (app.review or {}).get("start_date") if app.state in (APPROVED, ACTIVE) else None
+        if kind == "notice" and (start is None or self.today() < date.fromisoformat(start)):
+            return self._commit(app, person, [Reply("document_not_yet", params={**params, "start_date": start})])
+        if person.address is None:  # the terminal: the operator's command writes the file
+            return self._commit(app, person, [Reply("document_command", params=params)])
+        now = self.clock.now().astimezone(dates.JST)
+        outbox = [{"id": f"document-{kind}-{app.version}", "kind": "notice", "notice": "document",
+                   "lang": app.lang, "created_at": now.isoformat(), "role": "applicant",
+                   "channel": person.channel, "to": person.address,
+                   "acceptance_number": app.acceptance_number,
+                   "params": {**notices.decision_params(app, now), "document": kind}}]
+        return self._commit(app, person, [Reply("document_sent", params=params)], outbox=outbox)
 
     def _duplicate(self, apps: list[Application], key: str | None) -> Outcome | None:
         """The outcome for an inbound message already handled (by its key), else None."""

@@ -88,9 +88,12 @@ FILE_NAMES = {"form": "application-form", "notice": "approval-notice"}
 
 def kind_for(message: dict[str, Any]) -> str | None:
     """The PDF a notice carries, the same in a mail and in a Slack DM: ``form`` with the
-    confirmation, ``notice`` (the approval notice) with the start-date reminder."""
+    confirmation, ``notice`` (the approval notice) with the start-date reminder, and the one
+    asked for with a ``document`` notice."""
     if message.get("notice") == "confirmation":
         return "form"
+    if message.get("notice") == "document":  # asked for by the applicant
+        return (message.get("params") or {}).get("document")
     if message.get("notice") == "reminder" and (message.get("params") or {}).get("reminder") == "start":
         return "notice"
     return None

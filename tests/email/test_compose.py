@@ -147,3 +147,21 @@ def test_the_id_notice_link_goes_to_the_applicant_only_and_is_clickable():
     admin = roundtrip(composer.compose(notice("reminder", role="admin", to="hanako@example.co.jp",
                                               reminder="certificate", **params), app(), NOW))
     assert "/id/" not in admin.get_body(("plain",)).get_content()
+
+
+def test_a_requested_document_is_attached():
+    import io
+
+    from pypdf import PdfReader
+
+    filed = app(company_name="ABC損保", office_name="本店", applicant_name="山田 太郎",
+                applicant_email="taro@example.co.jp", industry="non_life", change_items=["webnaccs_terminals"])
+    filed.acceptance_number = "260001A"
+    filed.filed_at = NOW.isoformat()
+    message = notice("document", document="form")
+    mail = message_from_bytes(COMPOSER.compose(message, filed, NOW).as_bytes(), policy=policy.default)
+    assert mail["X-WebNACCS-Notice"] == "document"
+    [pdf] = [part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "260001A-application-form.pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.get_content())).pages)
+    assert "システムサービス利用契約変更申込書" in text and "260001A" in text

@@ -117,3 +117,28 @@ def test_approval_issues_sealed_codes_per_certificate_for_the_applicant_only(ser
     assert {m["role"] for m in id_notes} == {"applicant"}
     raw = str(store.outbox(app.id)) + str(store.audit(app.id))
     assert not any(c["access_key"] in raw or c["auth_codes"][0] in raw for c in codes)
+
+
+def test_documents_on_request_go_to_the_person_where_they_asked(service, store, clock):
+    from tests.conftest import file_application
+
+    who = Person(key="email:taro@example.co.jp", channel="email", address="taro@example.co.jp")
+    filed = file_application(service, who)
+    outcome = service.handle(who, "申込書")
+    assert outcome.replies[0].kind == "document_sent"
+    sent = [m for m in store.outbox(filed.id) if m.get("notice") == "document"]
+    assert [(m["channel"], m["to"], m["params"]["document"]) for m in sent] == [
+        ("email", "taro@example.co.jp", "form")]
+    outcome = service.handle(who, "承認通知")  # not approved yet
+    assert outcome.replies[0].kind == "document_not_yet" and outcome.replies[0].params["start_date"] is None
+    service.decide(filed.acceptance_number, decision="approve", actor="cli:op", start_date="2027-01-04")
+    assert service.handle(who, "承認通知").replies[0].params["start_date"] == "2027-01-04"  # before it
+    clock.current = clock.current.replace(year=2027, month=1, day=4)
+    assert service.handle(who, "approval notice").replies[0].kind == "document_sent"
+    assert [m["params"]["document"] for m in store.outbox(filed.id) if m.get("notice") == "document"] == [
+        "form", "notice"]
+
+
+def test_documents_in_the_terminal_point_to_the_operator_command(service, person, filed):
+    outcome = service.handle(person, "申込書")
+    assert outcome.replies[0].kind == "document_command"
