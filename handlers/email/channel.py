@@ -17,6 +17,7 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import Bot
+from handlers import intake
 from handlers.email import compose, fillin
 from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
@@ -112,7 +113,7 @@ class EmailChannel:
         token = self.addresses.token_of(address)
         if token is None:
             return False
-        app = await asyncio.to_thread(self.bot.service.load, token[0])
+        app = await intake.run(self.bot.service.load, token[0])
         return self.addresses.holder(app, token[1]) is not None
 
     async def accept(self, envelope: Envelope, session: Session) -> str:
@@ -121,7 +122,7 @@ class EmailChannel:
                 "peer": str(session.peer), "received_at": self.bot.service.clock.now().isoformat()}
         raw = envelope.original_content or b""
         try:
-            name = await asyncio.to_thread(self.spool.put, raw, meta)
+            name = await intake.run(self.spool.put, raw, meta)
         except OSError as e:
             log.error("cannot spool an inbound mail: %s", e)
             return "451 4.3.0 Temporarily unable to accept the message, please try again later"

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import Bot
+from handlers import intake
 from handlers.outbox import Sender
 from handlers.slack.applicants import Applicants, is_dm
 from handlers.slack.client import error_code, quiet_logger, web_client
@@ -98,7 +99,7 @@ class SlackChannel:
         if not (data.get("type") == "event_callback" and data.get("event_id") and is_dm(event)):
             return
         raw = json.dumps(data, ensure_ascii=False).encode()
-        name = await asyncio.to_thread(self.inbox.put, raw, {"event_id": data["event_id"]})
+        name = await intake.run(self.inbox.put, raw, {"event_id": data["event_id"]})
         self.applicants.spooled[data["event_id"]] = name
 
     async def _replay(self) -> None:
