@@ -83,7 +83,10 @@ class TinyStore:
 
         with self._lock:
             db, buffer = open_db(self._paths.app(app_id))
-            previous_wakeup = (_single(db, "record") or {}).get("wakeup")
+            previous = _single(db, "record") or {}
+            previous_wakeup = previous.get("wakeup")
+            # A key the stored record already lists was indexed before that record was written.
+            new_people = [p for p in people if p not in (previous.get("people") or ())]
             known = {doc.get("id") for doc in db.table("outbox").all()}
             for message in messages:
                 if message["id"] in known:
@@ -101,7 +104,7 @@ class TinyStore:
                 # record that does not (yet) say so, and every reader checks that.
                 if number is not None:
                     self._index_number(number, app_id)
-                for person in people:
+                for person in new_people:
                     self._index_person(person, app_id)
                 for channel in queues:
                     self._mark_pending(app_id, channel)
