@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,6 +25,7 @@ from handlers.slack.people import People
 from store.spool import Spool
 
 COMMAND = "/webnaccs"
+T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
 FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて入力"))
 
@@ -92,8 +94,8 @@ class Applicants:
             await ack()
             await respond(text=await self._status_text(user), response_type="ephemeral")
         elif word in NEW or word == "":
-            await ack(text=self.renderer.block("slack/command.j2", "started", lang), response_type="ephemeral")
-            await self._start(user)
+            await acked_when_saved(ack, self._start(user), response_type="ephemeral",
+                                   text=self.renderer.block("slack/command.j2", "started", lang))
         else:  # help, or anything it does not know
             await ack(text=self.renderer.block("slack/command.j2", "help", lang), response_type="ephemeral")
 
@@ -122,14 +124,7 @@ class Applicants:
         if answer is None:
             await ack()
             return
-        saving = asyncio.ensure_future(self._answer(user, answer, action, body))
-        try:
-            await asyncio.wait_for(asyncio.shield(saving), timeout=ACK_WITHIN)
-        except TimeoutError:
-            pass
-        finally:
-            await ack()
-        outcome = await saving
+        outcome = await acked_when_saved(ack, self._answer(user, answer, action, body))
         if outcome is None:
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
             app = await asyncio.to_thread(self.service.load, answer["a"])
@@ -193,6 +188,19 @@ class Applicants:
                 return
             await ack()
             await asyncio.to_thread(self.service.resume, person)
+
+
+async def acked_when_saved(ack: AsyncAck, saving: Awaitable[T], **answer: Any) -> T:
+    """Acknowledge once ``saving`` is done — or after ACK_WITHIN at the latest, so Slack never
+    times out — so what Slack was told is received is (almost always) already saved."""
+    task = asyncio.ensure_future(saving)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=ACK_WITHIN)
+    except TimeoutError:
+        pass
+    finally:
+        await ack(**answer)
+    return await task
 
 
 def is_dm(event: dict[str, Any]) -> bool:
