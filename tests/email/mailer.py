@@ -25,6 +25,8 @@ from pathlib import Path
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests import waiting
+
 DATE = "Thu, 26 Nov 2026 10:05:00 +0900"
 
 
@@ -143,15 +145,8 @@ async def send_null_sender(port: int, raw: bytes, *, to: str) -> None:
 
 
 async def eventually(check: Callable[[], object], *, timeout: float = 30.0, what: str = "") -> object:
-    """Poll until ``check()`` is truthy; generous timeouts, never a fixed sleep."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await asyncio.to_thread(check)
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.02)
+    """Poll until ``check()`` is truthy (it may read files: it runs in a thread)."""
+    return await waiting.until(check, timeout=timeout, what=what, in_thread=True)
 
 
 class Folder:

@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.service import Person
 from handlers import server
 from handlers.slack import SlackChannel
+from tests import waiting
 from tests.fakes import FixedClock, clock_at
 from tests.slack.mock_slack import MockSlack, Profile
 
@@ -46,14 +47,7 @@ WAIT = 20.0  # generous: a wait only ends early, a slow machine never fails a te
 
 async def until(predicate: Callable[[], Any], *, timeout: float = WAIT) -> Any:
     """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
+    return await waiting.until(predicate, timeout=timeout)
 
 
 def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
