@@ -59,6 +59,10 @@ class Store(Protocol):
         """Ids of the applications a person takes part in, oldest first."""
         ...
 
+    def records_of(self, person_key: str) -> list[Record]:
+        """The records of those applications, oldest first."""
+        ...
+
     def next_acceptance_serial(self, year: int) -> int:
         """The next serial (1, 2, …) for a two-digit filing year; never returns one twice."""
         ...

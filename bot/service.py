@@ -121,11 +121,11 @@ class Service:
         return Application.from_record(record) if record else None
 
     def applications_of(self, person: Person) -> list[Application]:
-        ids: list[str] = []
+        found: dict[str, Application] = {}
         for key in person.keys:
-            ids += [i for i in self.store.apps_of(key) if i not in ids]
-        apps = [a for a in (self.load(i) for i in ids) if a is not None]
-        return sorted(apps, key=lambda a: a.created_at)
+            for record in self.store.records_of(key):
+                found.setdefault(record["id"], Application.from_record(record))
+        return sorted(found.values(), key=lambda a: a.created_at)
 
     def open_draft(self, person: Person, apps: list[Application] | None = None) -> Application | None:
         """The person's draft (or returned application) waiting for answers, if any."""

@@ -115,14 +115,16 @@ class TinyStore:
 
     def apps_of(self, person_key: str) -> list[str]:
         """Ids of the applications a person takes part in, oldest first."""
+        return [record["id"] for record in self.records_of(person_key)]
+
+    def records_of(self, person_key: str) -> list[Record]:
+        """The records of those applications (each read once; the record, not the index, decides
+        whether the person takes part)."""
         with self._lock:
             db, _ = open_db(self._paths.person(person_key))
             ids = [doc.get("app_id") for doc in _ordered(db, "apps")]
-            return [
-                app_id
-                for app_id in ids
-                if is_safe_name(app_id) and person_key in _people_or_none(self.get(app_id))
-            ]
+            records = [self.get(app_id) for app_id in ids if is_safe_name(app_id)]
+            return [r for r in records if r is not None and person_key in _people_or_none(r)]
 
     def all_ids(self) -> Iterator[str]:
         """Every stored application id, sorted (walks the folder: for operators, not hot paths)."""

@@ -69,6 +69,9 @@ class MemoryStore:
     def apps_of(self, person_key: str) -> list[str]:
         return list(self.people.get(person_key, []))
 
+    def records_of(self, person_key: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(self.records[i]) for i in self.apps_of(person_key)]
+
     def next_acceptance_serial(self, year: int) -> int:
         with self._lock:
             self.serials[year] = self.serials.get(year, 0) + 1
