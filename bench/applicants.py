@@ -111,6 +111,16 @@ async def _next_answer(waiters: Any, key: str, step: Step, owner: Any, patience:
 # --- Slack --------------------------------------------------------------------------------------
 
 
+async def _until_answered(owner: Any, waiters: Any, key: str, step: Step, done: Callable[[Any], bool]) -> None:
+    """Take arrivals for ``key`` until ``done`` accepts one; the first arrival times the step."""
+    while True:
+        at, item = await _next_answer(waiters, key, step, owner, owner.patience, owner.hooks)
+        if step.answered is None:
+            step.answered = at
+        if done(item):
+            return
+
+
 class SlackApplicant:
     def __init__(self, user: str, *, url: str, session: aiohttp.ClientSession, mock: BenchSlack,
                  start_date: str, patience: float = 60.0, ack_timeout: float = 10.0,
@@ -177,12 +187,7 @@ class SlackApplicant:
         """Until the answer to message ``index`` has arrived: the next question (by the field in
         its metadata), or the filing reply; ``step.answered`` is the first post's arrival."""
         want = FIELDS[index] if index < len(FIELDS) else None
-        while True:
-            at, call = await _next_answer(self.mock.waiters, self.user, step, self, self.patience, self.hooks)
-            if step.answered is None:
-                step.answered = at
-            if self._done(call, want):
-                return
+        await _until_answered(self, self.mock.waiters, self.user, step, lambda call: self._done(call, want))
 
     def _done(self, call: Call, want: str | None) -> bool:
         if call.method != "chat.postMessage":
@@ -302,12 +307,7 @@ class MailApplicant:
 
     async def wait(self, step: Step, index: int) -> None:
         want = FIELDS[index] if index < len(FIELDS) else None
-        while True:
-            at, mail = await _next_answer(self.sink.waiters, self.address, step, self, self.patience, self.hooks)
-            if step.answered is None:
-                step.answered = at
-            if self._done(mail, want):
-                return
+        await _until_answered(self, self.sink.waiters, self.address, step, lambda mail: self._done(mail, want))
 
     def _done(self, mail: Mail, want: str | None) -> bool:
         if want is not None:
