@@ -10,7 +10,8 @@ import holidays
 
 @lru_cache(maxsize=8)
 def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year)
+    calendar: holidays.HolidayBase = holidays.country_holidays("JP", years=year)
+    return calendar
 
 
 def is_business_day(day: date) -> bool:

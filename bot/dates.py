@@ -496,7 +496,7 @@ def _parse_english_weekday(m: re.Match[str], today: _dt.date) -> _dt.date:
     if found is not None:
         d = found.date()
         if d.weekday() == weekday and lo <= d <= hi:
-            return d
+            return _dt.date(d.year, d.month, d.day)
     return expected
 
 
@@ -509,7 +509,8 @@ def _parse_english(s: str, text: str, today: _dt.date) -> _dt.date:
             raise _no_day(text, found.year, found.month, year_given=False)
         if period == "year" or (period == "week" and _EN_VAGUE_WEEK.fullmatch(s)):
             raise DateError(NOT_A_DATE, {"text": text})
-        return found.date()
+        day: _dt.date = found.date()
+        return day
     if m := _EN_MONTH_ONLY.fullmatch(s):
         name = (m["month"] or m["month2"])[:3].lower()
         month = _EN_MONTHS[name]

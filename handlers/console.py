@@ -95,8 +95,9 @@ def _text_of(raw: str) -> str | None:
         data: Any = json.loads(raw)
     except json.JSONDecodeError:
         return None
-    if isinstance(data, dict) and isinstance(data.get("text"), str):
-        return data["text"]
+    text = data.get("text") if isinstance(data, dict) else None
+    if isinstance(text, str):
+        return text
     return None
 
 

@@ -103,7 +103,7 @@ def _library_cut(text: str) -> str:
     first = parsed.replies[0]
     if first.headers:  # nothing before the first header: the whole text was quoted
         return ""
-    return first.content
+    return str(first.content)
 
 
 def _cut_signature(lines: list[str]) -> list[str]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
-from typing import cast
 
 from handlers.email import policies
 from handlers.email.addresses import single_address
@@ -39,7 +38,7 @@ class Inbound:
 
 
 def read(raw: bytes, *, envelope_sender: str | None) -> Inbound:
-    msg = cast(EmailMessage, BytesParser(policy=policies.DEFAULT).parsebytes(raw))
+    msg = BytesParser(policy=policies.DEFAULT).parsebytes(raw)
     message_id = _header(msg, "Message-ID").strip() or None
     if message_id and not message_id.startswith("<"):
         message_id = f"<{message_id}>"
