@@ -1,11 +1,11 @@
-"""Crash drill: SIGKILL the service (``python -m bot.cli serve``) at random moments while
+"""Crash drill: SIGKILL the service (``python -m handlers serve``) at random moments while
 applicants work in Slack and by mail and reviewers decide from the command line; restart it each
 time; then check that nothing acknowledged was lost and every notice went out exactly once.
 
 * Load: waves of Slack and mail applicants (as in ``bench_load``), each walking to filing; Slack
   requests that fail (refused, reset, no answer within 3 s, 5xx) are retried with the same event
   id, as Slack does; mails are resent with the same Message-ID until DATA gets its 250. Every
-  filing is then decided with ``python -m bot.cli review approve|reject|return`` (exit 0 =
+  filing is then decided with ``python -m handlers review approve|reject|return`` (exit 0 =
   acknowledged), while the service keeps being killed.
 * Kills: after a random time up (0.3–2.5 s after it listens; one in ten during start-up), SIGKILL,
   and start it again at once. Waves keep coming until the kills are done; then the last start
@@ -157,7 +157,7 @@ class Drill:
                 "return": ["return", number, "--reason", "事業所名を正式名称でご記入ください"]}[decision]
         async with self._cli:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "review", *args, env=self.svc.env, cwd=self.svc.workdir,
+                sys.executable, "-m", "handlers", "review", *args, env=self.svc.env, cwd=self.svc.workdir,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
             out, _ = await proc.communicate()
         self.decisions.append({"number": number, "decision": decision, "exit": proc.returncode,

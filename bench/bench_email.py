@@ -1,7 +1,7 @@
 """Email turn: one reply mail, from the client sending SMTP DATA to the next question arriving at
 a loopback relay sink.
 
-Ours: ``python -m bot.cli serve`` (its own process) with ``WEBNACCS_SMTP_RELAY`` pointing at
+Ours: ``python -m handlers serve`` (its own process) with ``WEBNACCS_SMTP_RELAY`` pointing at
 ``BenchSink`` (aiosmtpd, in this process); each sample is one mail of a whole application made by
 replying to the bot's mails (Outlook, Gmail and Thunderbird style replies in turn), so the median
 is over the real mix of questions. Baseline: a bare aiosmtpd handler (``bench.baseline_email``,

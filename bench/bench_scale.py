@@ -4,7 +4,7 @@ the email turn of a deployment without Slack (the default) with 100, 1,000 and 1
 whose review cards wait in the outbox for a review channel that is not configured.
 
 The stored applications come from ``bench.gen`` (cached under bench/results/scale-data; the first
-run of a size generates it). For each size the service (``python -m bot.cli serve``, its own
+run of a size generates it). For each size the service (``python -m handlers serve``, its own
 process) starts on a hard-linked copy of that data, answers one warm-up application, then the
 measured ones, interleaved message by message with the bare bolt baseline (one baseline process
 for all sizes, so its drift shows up in the per-size ratios). RSS is VmRSS from

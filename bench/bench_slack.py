@@ -1,7 +1,7 @@
 """Slack turn: one DM answer, from the signed HTTP POST of a ``message.im`` event to the bot's
 ``chat.postMessage`` arriving at the loopback Slack API mock.
 
-Ours: ``python -m bot.cli serve`` (its own process) in HTTP mode against ``BenchSlack``; each
+Ours: ``python -m handlers serve`` (its own process) in HTTP mode against ``BenchSlack``; each
 sample is one message of a whole application walked in a DM (the first message, 16 answers and
 登録), so the median is over the real mix of questions. Baseline: a bare slack-bolt app on the
 same aiohttp adapter (``bench.baseline_slack``, its own process) posting a constant reply to the

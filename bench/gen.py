@@ -48,9 +48,9 @@ def _digest(text: str) -> str:
 
 def templates(schedule: Path, dates: list[Any]) -> dict[str, dict[str, Any]]:
     """{kind: {"app": the TinyDB file's JSON, "id": …, "number": … or None}}."""
-    from bot import bootstrap
     from bot.config import Config
     from bot.service import Person
+    from handlers import bootstrap
     from tests.fakes import clock_at
 
     out: dict[str, dict[str, Any]] = {}

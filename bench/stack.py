@@ -4,7 +4,7 @@ the service under test (in its own process).
 * ``BenchSlack``: the tests' Slack Web API mock (``tests.slack.mock_slack.MockSlack``) that also
   stamps when each call arrives and hands it to whoever waits for it.
 * ``BenchSink``: the tests' relay sink (``tests.email.mailer.Sink``) doing the same for mail.
-* ``ServiceProcess``: ``python -m bot.cli serve`` (the real entry point) with its environment
+* ``ServiceProcess``: ``python -m handlers serve`` (the real entry point) with its environment
   pointing at the mocks; the baselines (``bench.baseline_slack``, ``bench.baseline_email``) run
   the same way, each in a process of its own, so the service never shares a core or a GIL with
   the load it is measured under, and its resident memory is its own.
@@ -305,7 +305,7 @@ async def _answers(port: int) -> bool:
 def service(workdir: Path, data_dir: Path, schedule: Path, *, api_url: str | None,
             relay_port: int | None, name: str = "service", extra: dict[str, str] | None = None
             ) -> ServiceProcess:
-    """``python -m bot.cli serve`` with Slack in HTTP mode against the mock (when ``api_url``)
+    """``python -m handlers serve`` with Slack in HTTP mode against the mock (when ``api_url``)
     and the email channel sending through the sink (when ``relay_port``)."""
     http_port, smtp_port = free_port(), free_port()
     env = quiet_env()
@@ -323,7 +323,7 @@ def service(workdir: Path, data_dir: Path, schedule: Path, *, api_url: str | Non
                     "SLACK_API_URL": api_url, "WEBNACCS_REVIEW_CHANNEL": REVIEW_CHANNEL,
                     "WEBNACCS_REVIEWERS": REVIEWER})
     env.update(extra or {})
-    return ServiceProcess([sys.executable, "-m", "bot.cli", "serve"], env, workdir, http_port,
+    return ServiceProcess([sys.executable, "-m", "handlers", "serve"], env, workdir, http_port,
                           smtp_port, name=name)
 
 

@@ -6,30 +6,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-DRAFT = "draft"
-UNDER_REVIEW = "under_review"
-RETURNED = "returned"
-APPROVED = "approved"
-ACTIVE = "active"
-REJECTED = "rejected"
-WITHDRAWN = "withdrawn"
-CLOSED = "closed"  # a draft that ended unfiled: cancelled, ineligible industry, idle too long
+from bot.vocabulary import AuditEntry, State
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    DRAFT: frozenset({UNDER_REVIEW, CLOSED}),
-    UNDER_REVIEW: frozenset({APPROVED, RETURNED, REJECTED, WITHDRAWN}),
-    RETURNED: frozenset({UNDER_REVIEW, WITHDRAWN}),
-    APPROVED: frozenset({ACTIVE}),
-    ACTIVE: frozenset(),
-    REJECTED: frozenset(),
-    WITHDRAWN: frozenset(),
-    CLOSED: frozenset(),
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.DRAFT: frozenset({State.UNDER_REVIEW, State.CLOSED}),
+    State.UNDER_REVIEW: frozenset({State.APPROVED, State.RETURNED, State.REJECTED, State.WITHDRAWN}),
+    State.RETURNED: frozenset({State.UNDER_REVIEW, State.WITHDRAWN}),
+    State.APPROVED: frozenset({State.ACTIVE}),
+    State.ACTIVE: frozenset(),
+    State.REJECTED: frozenset(),
+    State.WITHDRAWN: frozenset(),
+    State.CLOSED: frozenset(),
 }
-OPEN_FOR_ANSWERS = frozenset({DRAFT, RETURNED})
+OPEN_FOR_ANSWERS = frozenset({State.DRAFT, State.RETURNED})
+WITHDRAWABLE = frozenset({State.UNDER_REVIEW, State.RETURNED})
 
 
 class TransitionError(ValueError):
-    def __init__(self, state: str, target: str) -> None:
+    def __init__(self, state: State, target: State) -> None:
         super().__init__(f"{state} -> {target} is not allowed")
         self.state = state
         self.target = target
@@ -47,7 +41,7 @@ class Application:
     id: str
     created_at: str
     lang: str = "ja"
-    state: str = DRAFT
+    state: State = State.DRAFT
     answers: dict[str, Any] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)  # person keys, the starter first
     acceptance_number: str | None = None
@@ -69,9 +63,10 @@ class Application:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Application:
         known = {k: record[k] for k in cls.__dataclass_fields__ if k in record}
+        known["state"] = State(known.get("state", State.DRAFT))
         return cls(**known)
 
-    def move(self, target: str, *, at: datetime, actor: str, reason: str = "") -> dict[str, Any]:
+    def move(self, target: State, *, at: datetime, actor: str, reason: str = "") -> AuditEntry:
         """Change state if the lifecycle allows it; returns the audit entry to record."""
         if target not in TRANSITIONS[self.state]:
             raise TransitionError(self.state, target)
@@ -82,7 +77,10 @@ class Application:
 
 
 def audit_entry(*, at: datetime, actor: str, action: str, source: str | None = None,
-                target: str | None = None, reason: str = "", **extra: Any) -> dict[str, Any]:
+                target: str | None = None, reason: str = "", channel: str | None = None) -> AuditEntry:
     """One line of the append-only audit trail: who, when, from, to, why."""
-    return {"at": at.isoformat(), "actor": actor, "action": action, "from": source,
-            "to": target, "reason": reason, **extra}
+    entry: AuditEntry = {"at": at.isoformat(), "actor": actor, "action": action, "from": source,
+                         "to": target, "reason": reason}
+    if channel is not None:
+        entry["channel"] = channel
+    return entry

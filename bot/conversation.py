@@ -1,50 +1,30 @@
-"""The form engine: one typed message in, replies out — as data, never as text.
+"""The form engine: one command in, replies out — as data, never as text.
 
 The conversation state lives in ``Application.conversation`` so a draft resumes after a restart
 at exactly the question it was on:
 
 ``field``     the question being asked (a field key, or ``"confirm"`` for the summary)
-``mode``      ``ask`` | ``pick_field`` (after a bare 修正/edit) | ``confirm_cancel``
+``mode``      a ``Mode``: ask | pick_field (after a bare 修正/edit) | confirm_cancel
 ``failures``  failed tries at the current question
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date
 from typing import Any
 
+from bot import commands as C
 from bot import fields as F
-from bot.application import CLOSED, OPEN_FOR_ANSWERS, Application
-from bot.text import nfkc, squash
+from bot import intents
+from bot.application import OPEN_FOR_ANSWERS, Application
+from bot.text import squash
+from bot.vocabulary import Mode, State
 
 CONFIRM = "confirm"
 MAX_FAILURES = 3  # the third failed try offers help instead of repeating the question
-
-
-def _words(*words: str) -> frozenset[str]:
-    return frozenset(squash(w) for w in words)
-
-
-BACK = _words("戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "back", "previous", "prev")
-EDIT = _words("修正", "訂正", "edit", "modify")
-STATUS = _words("状況", "状態", "ステータス", "進捗", "status")
-CANCEL = _words("取消", "取り消し", "取消し", "とりけし", "キャンセル", "中止", "cancel")
-HELP = _words("ヘルプ", "help", "使い方", "?", "へるぷ")
-EXAMPLE = _words("例", "記載例", "例文", "example", "examples", "sample")
-ENGLISH = _words("English", "英語", "en")
-JAPANESE = _words("日本語", "Japanese", "ja", "にほんご")
-SUBMIT = _words("登録", "登録する", "申込内容を登録する", "申込", "申し込む", "submit", "file", "apply")
-FORM_PDF = _words("申込書", "申込書PDF", "利用契約変更申込書", "application form", "form pdf")
-NOTICE_PDF = _words("承認通知", "承認通知書", "利用契約変更承認通知", "approval notice")
-WITHDRAW = _words("取下げ", "取り下げ", "取下", "取り下げます", "申込を取り下げる", "withdraw")
-YES = _words("はい", "yes", "y", "ok", "お願いします", "取り消す", "取り消します")
-KEEP = _words("はい", "そのまま", "このまま", "変更なし", "keep", "same", "yes", "ok")
-
-_EDIT_PREFIX = re.compile(r"^(修正|訂正|edit|modify)\s*[:：]?\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -75,42 +55,67 @@ class Engine:
 
     def begin(self, app: Application, today: date) -> list[Reply]:
         """The guidance of seed step ③, then the first question."""
-        app.conversation = {"field": self._first_open(app.answers) or CONFIRM, "mode": "ask",
+        app.conversation = {"field": self._first_open(app.answers) or CONFIRM, "mode": Mode.ASK,
                             "failures": 0}
         return [Reply("guidance"), self.prompt(app, today)]
 
-    def respond(self, app: Application, text: str, today: date) -> Turn:
+    def apply(self, app: Application, command: C.Command, today: date) -> Turn:
+        """A command from the person for the open draft (typed text already read by intents)."""
         if app.state not in OPEN_FOR_ANSWERS:
             return Turn([self.status(app)])
         conv = app.conversation
-        word = squash(text)
-        if word in ENGLISH or word in JAPANESE:
-            app.lang = "en" if word in ENGLISH else "ja"
-            conv["mode"] = "ask"
+        if isinstance(command, C.SetLanguage):
+            app.lang = command.lang
+            conv["mode"] = Mode.ASK
             return Turn([Reply("language_changed", params={"language": app.lang}),
                          self.prompt(app, today)])
-        if conv.get("mode") == "confirm_cancel":
-            return Turn(self._on_cancel_answer(app, word, today))
-        if conv.get("mode") == "pick_field":
-            return Turn(self._on_pick(app, text, word, today))
-        if word in HELP:
-            return Turn([Reply("help", field=conv["field"]), self.prompt(app, today)])
-        if word in STATUS:
-            return Turn([self.status(app), self.prompt(app, today)])
-        if word in CANCEL:
-            conv["mode"] = "confirm_cancel"
-            return Turn([Reply("cancel_confirm", choices=["yes", "no"])])
-        if word in BACK:
-            return Turn(self._back(app, today))
-        if word in EXAMPLE:
-            kind = "examples" if conv["field"] == "change_reason" else "help"
-            return Turn([Reply(kind, field=conv["field"]), self.prompt(app, today)])
-        edit = self._edit_request(app, text, word)
-        if edit is not None:
-            return Turn(edit(today))
+        if conv.get("mode") == Mode.CONFIRM_CANCEL:
+            yes = isinstance(command, C.Cancel) or intents.is_yes(command.text)
+            return Turn(self._on_cancel_answer(app, yes, today))
+        if conv.get("mode") == Mode.PICK_FIELD:
+            if isinstance(command, C.Back | C.Cancel):
+                conv["mode"] = Mode.ASK
+                return Turn([self.prompt(app, today)])
+            return Turn(self._on_pick(app, command.text, today))
+        match command:
+            case C.Help():
+                return Turn([Reply("help", field=conv["field"]), self.prompt(app, today)])
+            case C.ShowStatus():
+                return Turn([self.status(app), self.prompt(app, today)])
+            case C.Cancel():
+                conv["mode"] = Mode.CONFIRM_CANCEL
+                return Turn([Reply("cancel_confirm", choices=["yes", "no"])])
+            case C.Back():
+                return Turn(self._back(app, today))
+            case C.Example():
+                kind = "examples" if conv["field"] == "change_reason" else "help"
+                return Turn([Reply(kind, field=conv["field"]), self.prompt(app, today)])
+            case C.Edit(target=None):
+                return Turn(self._pick(app, today))
+            case C.Edit(target=str(target)):
+                found = F.find_field(target, F.applicable(app.answers))
+                if found is not None:
+                    return Turn(self._start_edit(app, found.key, today))
         if conv["field"] == CONFIRM:
-            return self._on_confirm(app, word, today)
-        return Turn(self._on_answer(app, text, word, today))
+            return self._on_confirm(app, isinstance(command, C.Submit), today)
+        return Turn(self._on_answer(app, today, text=command.text))
+
+    def choose(self, app: Application, command: C.ChooseOption, today: date) -> Turn:
+        """A button, already checked to belong to what ``app`` waits for now."""
+        option = command.option
+        if command.mode == Mode.CONFIRM_CANCEL:
+            return Turn(self._on_cancel_answer(app, option == C.YES, today))
+        if command.mode == Mode.PICK_FIELD:
+            return Turn(self._on_pick(app, option, today, by_key=True))
+        if app.conversation.get("field") == CONFIRM:
+            if option == C.EDIT:
+                return Turn(self._pick(app, today))
+            if option.startswith(C.EDIT_PREFIX):
+                key = option.removeprefix(C.EDIT_PREFIX)
+                if key in {f.key for f in F.applicable(app.answers)}:
+                    return Turn(self._start_edit(app, key, today))
+            return self._on_confirm(app, option == C.SUBMIT, today)
+        return Turn(self._on_answer(app, today, option=option))
 
     def fill(self, app: Application, values: dict[str, str], today: date) -> list[Reply]:
         """Several answers at once (a form, or "label: value" lines in a mail), each validated.
@@ -134,7 +139,7 @@ class Engine:
             except F.Invalid as e:
                 errors[f.key] = {"code": e.code, **e.params}
         if app.answers.get("industry") == "other":
-            app.state = CLOSED
+            app.state = State.CLOSED
             app.closed_reason = "ineligible"
             app.conversation["field"] = None
             return [Reply("ineligible")]
@@ -190,19 +195,24 @@ class Engine:
 
     # --- steps -------------------------------------------------------------------------
 
-    def _on_answer(self, app: Application, text: str, word: str, today: date) -> list[Reply]:
+    def _on_answer(self, app: Application, today: date, *, text: str | None = None,
+                   option: str | None = None) -> list[Reply]:
+        """Typed ``text``, or a button's ``option`` (a choice value, a date, or ``keep``)."""
         conv = app.conversation
         f = F.BY_KEY[conv["field"]]
         current = app.answers.get(f.key, app.prefill.get(f.key))
+        has_current = current not in (None, "")
+        ctx = F.Context(today=today, check_date=lambda t: self._check_date(t, today))
         try:
             offered = self._next_dates(today) if f.kind == "date" else ()
-            if word in KEEP and current not in (None, ""):
+            if option is not None:  # a choice value is checked like typed text: a date may have closed
+                value = current if option == C.KEEP and has_current else f.read(option, ctx)
+            elif text is not None and intents.is_keep(text) and has_current:
                 value = current
-            elif word.isdigit() and 1 <= int(word) <= len(offered):
-                value = offered[int(word) - 1].isoformat()  # "2" picks the second offered date
+            elif text is not None and (n := squash(text)).isdigit() and 1 <= int(n) <= len(offered):
+                value = offered[int(n) - 1].isoformat()  # "2" picks the second offered date
             else:
-                ctx = F.Context(today=today, check_date=lambda t: self._check_date(t, today))
-                value = f.read(text, ctx)
+                value = f.read(text or "", ctx)
         except F.Invalid as e:
             conv["failures"] = conv.get("failures", 0) + 1
             error = {"code": e.code, **e.params}
@@ -213,15 +223,15 @@ class Engine:
             return [self.prompt(app, today, error=error)]
         app.answers[f.key] = value
         if f.key == "industry" and value != "non_life":
-            app.state = CLOSED
+            app.state = State.CLOSED
             app.closed_reason = "ineligible"
             conv["field"] = None
             return [Reply("ineligible")]
         self._goto(app, self._first_open(app.answers) or CONFIRM)
         return [self.prompt(app, today)]
 
-    def _on_confirm(self, app: Application, word: str, today: date) -> Turn:
-        if word in SUBMIT:
+    def _on_confirm(self, app: Application, submit: bool, today: date) -> Turn:
+        if submit:
             problem = self.ready_to_file(app, today)
             if problem is not None:
                 return Turn([problem])
@@ -243,52 +253,41 @@ class Engine:
         self._goto(app, keys[index - 1])
         return [self.prompt(app, today)]
 
-    def _edit_request(self, app: Application, text: str, word: str
-                      ) -> Callable[[date], list[Reply]] | None:
-        """修正 / edit, alone (pick a field) or followed by the field to change."""
-        if word in EDIT:
-            return lambda today: self._pick(app, today)
-        m = _EDIT_PREFIX.match(nfkc(text))
-        if m:
-            target = F.find_field(m.group(2), F.applicable(app.answers))
-            if target is not None:
-                return lambda today: self._start_edit(app, target.key, today)
-        return None
-
     def _pick(self, app: Application, today: date) -> list[Reply]:
         answered = self._answered(app)
         if not answered:
             return [Reply("nothing_to_edit"), self.prompt(app, today)]
-        app.conversation["mode"] = "pick_field"
+        app.conversation["mode"] = Mode.PICK_FIELD
         return [Reply("pick_field", params={"fields": [f.key for f in answered],
                                             "answers": {f.key: app.answers[f.key]
                                                         for f in answered}},
                       choices=[f.key for f in answered])]
 
-    def _on_pick(self, app: Application, text: str, word: str, today: date) -> list[Reply]:
-        conv = app.conversation
-        if word in BACK or word in CANCEL:
-            conv["mode"] = "ask"
-            return [self.prompt(app, today)]
-        target = F.find_field(text, self._answered(app))
-        if target is None and not word.isdigit():  # numbers refer to the list shown
-            target = F.find_field(text, F.applicable(app.answers))
+    def _on_pick(self, app: Application, text: str, today: date, *, by_key: bool = False) -> list[Reply]:
+        """The field to change: named or numbered as in the list shown (``by_key``: a button)."""
+        answered = self._answered(app)
+        if by_key:
+            target = next((f for f in F.applicable(app.answers) if f.key == text), None)
+        else:
+            target = F.find_field(text, answered)
+            if target is None and not squash(text).isdigit():  # numbers refer to the list shown
+                target = F.find_field(text, F.applicable(app.answers))
         if target is None:
             return [Reply("pick_field", params={
-                "fields": [f.key for f in self._answered(app)],
-                "answers": {f.key: app.answers[f.key] for f in self._answered(app)},
+                "fields": [f.key for f in answered],
+                "answers": {f.key: app.answers[f.key] for f in answered},
                 "error": {"code": "unknown_field"}},
-                choices=[f.key for f in self._answered(app)])]
+                choices=[f.key for f in answered])]
         return self._start_edit(app, target.key, today)
 
     def _start_edit(self, app: Application, key: str, today: date) -> list[Reply]:
         self._goto(app, key)
         return [self.prompt(app, today, editing=True)]
 
-    def _on_cancel_answer(self, app: Application, word: str, today: date) -> list[Reply]:
-        app.conversation["mode"] = "ask"
-        if word in YES or word in CANCEL:
-            app.state = CLOSED
+    def _on_cancel_answer(self, app: Application, yes: bool, today: date) -> list[Reply]:
+        app.conversation["mode"] = Mode.ASK
+        if yes:
+            app.state = State.CLOSED
             app.closed_reason = "cancelled"
             app.conversation["field"] = None
             return [Reply("cancelled")]
@@ -298,7 +297,7 @@ class Engine:
 
     @staticmethod
     def _goto(app: Application, key: str) -> None:
-        app.conversation.update({"field": key, "mode": "ask", "failures": 0})
+        app.conversation.update({"field": key, "mode": Mode.ASK, "failures": 0})
 
     @staticmethod
     def _first_open(answers: dict[str, Any]) -> str | None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.application import Application
 from bot.business_days import next_business_day
+from bot.conversation import Reply
+from bot.vocabulary import Decision, OutboxMessage
 
 
 def acknowledgment_params(app: Application, now: datetime) -> dict[str, Any]:
@@ -40,21 +42,21 @@ def recipients(app: Application, *, applicant_only: bool = False) -> list[dict[s
 
 
 def build(kind: str, app: Application, now: datetime, params: dict[str, Any], *,
-          applicant_only: bool = False) -> list[dict[str, Any]]:
+          applicant_only: bool = False) -> list[OutboxMessage]:
     return [
         {"id": f"{kind}-{params.get('reminder', '')}{app.version}-{r['role']}-{r['channel']}",
-         "kind": "notice",
-         "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
-         "acceptance_number": app.acceptance_number, "params": params, **r}
+         "kind": "notice", "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
+         "acceptance_number": app.acceptance_number, "params": params,
+         "role": r["role"], "channel": r["channel"], "to": r["to"]}
         for r in recipients(app, applicant_only=applicant_only)
     ]
 
 
 def to_people(app: Application, kind: str, now: datetime, params: dict[str, Any]
-              ) -> list[dict[str, Any]]:
+              ) -> list[OutboxMessage]:
     """A notice about a draft, to the person where they talk to us (a draft may have no email
     answer yet): their Slack DM and/or the address they mailed from."""
-    out: list[dict[str, Any]] = []
+    out: list[OutboxMessage] = []
     for key in app.people:
         channel, _, address = key.partition(":")
         if channel in ("slack", "email") and all(m["channel"] != channel for m in out):
@@ -65,7 +67,7 @@ def to_people(app: Application, kind: str, now: datetime, params: dict[str, Any]
     return out
 
 
-def acknowledgment(app: Application, now: datetime) -> list[dict[str, Any]]:
+def acknowledgment(app: Application, now: datetime) -> list[OutboxMessage]:
     """受付完了: acceptance number, date, and when an answer may come."""
     return build("acknowledgment", app, now, acknowledgment_params(app, now))
 
@@ -87,14 +89,14 @@ def decision_params(app: Application, now: datetime) -> dict[str, Any]:
     }
 
 
-def decision(app: Application, now: datetime) -> list[dict[str, Any]]:
+def decision(app: Application, now: datetime) -> list[OutboxMessage]:
     """The notice that follows a reviewer's decision: confirmation, returned or rejected."""
-    kind = {"approve": "confirmation", "return": "returned", "reject": "rejected"}[
-        (app.review or {})["decision"]]
+    kind = {Decision.APPROVE: "confirmation", Decision.RETURN: "returned",
+            Decision.REJECT: "rejected"}[Decision((app.review or {})["decision"])]
     return build(kind, app, now, decision_params(app, now))
 
 
-def id_notification(app: Application, now: datetime) -> list[dict[str, Any]]:
+def id_notification(app: Application, now: datetime) -> list[OutboxMessage]:
     """ID通知: to the applicant only. No secret travels in the message: the Slack DM is filled
     from the sealed codes when it is posted, and the mail carries only a link to the page."""
     params = {**decision_params(app, now), **{k: v for k, v in (app.id_notice or {}).items()
@@ -102,8 +104,8 @@ def id_notification(app: Application, now: datetime) -> list[dict[str, Any]]:
     return build("id_notification", app, now, params, applicant_only=True)
 
 
-def replies(app: Application, channel: str, address: str | None, replies: list[Any],
-            now: datetime) -> list[dict[str, Any]]:
+def replies(app: Application, channel: str, address: str | None, replies: list[Reply],
+            now: datetime) -> list[OutboxMessage]:
     """One turn's replies for a person reached through a channel, as ONE outbox message
     (a mail holds the whole turn; Slack posts each reply in order)."""
     if not address or not replies:
@@ -116,7 +118,7 @@ def replies(app: Application, channel: str, address: str | None, replies: list[A
     }]
 
 
-def review(app: Application, now: datetime, action: str) -> list[dict[str, Any]]:
+def review(app: Application, now: datetime, action: str) -> list[OutboxMessage]:
     """For the reviewers' channel: ``request`` a decision on a filing, or show it ``decided``."""
     return [{
         "id": f"review-{action}-{app.version}", "kind": "review", "channel": "review",

@@ -1,7 +1,7 @@
 """Protocols the core needs from the outside world.
 
-The core only sees these; `bot.bootstrap` wires the real adapters (TinyDB store, system clock)
-and the tests wire in-memory fakes.
+The core only sees these; the composition root (``handlers.bootstrap``) wires the real adapters
+(TinyDB store, system clock) and the tests wire in-memory fakes.
 """
 
 from __future__ import annotations
@@ -11,12 +11,20 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.vocabulary import AuditEntry, OutboxMessage
+
 Record = dict[str, Any]
 
 
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment as an aware datetime in Japan time (Asia/Tokyo)."""
+        ...
+
+
+class Notify(Protocol):
+    def __call__(self) -> None:
+        """Something was queued in the outbox (thread-safe: wake the dispatcher)."""
         ...
 
 
@@ -45,18 +53,14 @@ class Store(Protocol):
         self,
         record: Record,
         *,
-        audit: Sequence[Record] = (),
-        outbox: Sequence[Record] = (),
+        audit: Sequence[AuditEntry] = (),
+        outbox: Sequence[OutboxMessage] = (),
     ) -> None:
         """Write the record, append audit entries and queue outbox messages in ONE atomic write.
 
         When this returns, all of it survives a crash; when it raises or the process dies
         before it returns, none of it is visible (the previous record stays intact).
         """
-        ...
-
-    def apps_of(self, person_key: str) -> list[str]:
-        """Ids of the applications a person takes part in, oldest first."""
         ...
 
     def records_of(self, person_key: str) -> list[Record]:

@@ -10,53 +10,65 @@ import asyncio
 
 from aiohttp import web
 
-from bot.bootstrap import Bot
+from bot.application import Application
+from bot.service import Service
 from handlers.links import LinkSigner
+from handlers.render import Renderer
 
 _HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow",
             "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
 
 
-def add_routes(app: web.Application, bot: Bot, signer: LinkSigner) -> None:
+def add_routes(app: web.Application, *, service: Service, renderer: Renderer, signer: LinkSigner,
+               lang: str) -> None:
+    page = _Pages(service, renderer, signer, lang)
+
     async def show(request: web.Request) -> web.Response:
-        found = await _checked(request, bot, signer)
+        found = await page.checked(request)
         if isinstance(found, web.Response):
             return found
-        return _page(bot, found.lang, "web/id_button.html", app=found)
+        return page.render(found.lang, "web/id_button.html", app=found)
 
     async def reveal(request: web.Request) -> web.Response:
-        found = await _checked(request, bot, signer)
+        found = await page.checked(request)
         if isinstance(found, web.Response):
             return found
-        codes = await asyncio.to_thread(bot.service.id_codes, found)
-        await asyncio.to_thread(bot.service.note, found.id, actor="web:id-page",
-                                action="id_revealed")
-        return _page(bot, found.lang, "web/id_codes.html", app=found, codes=codes)
+        codes = await asyncio.to_thread(service.id_codes, found)
+        await asyncio.to_thread(service.note, found.id, actor="web:id-page", action="id_revealed")
+        return page.render(found.lang, "web/id_codes.html", app=found, codes=codes)
 
     route = "/id/{app_id}/{expires}/{signature}"
     app.router.add_get(route, show)
     app.router.add_post(route, reveal)
 
 
-async def _checked(request: web.Request, bot: Bot, signer: LinkSigner):  # type: ignore[no-untyped-def]
-    info = request.match_info
-    problem = signer.check(info["app_id"], info["expires"], info["signature"], bot.service.today())
-    found = None
-    if problem is None:
-        try:
-            found = await asyncio.to_thread(bot.service.load, info["app_id"])
-        except ValueError:
-            found = None
-        if found is None or not found.id_notice or found.id_notice.get("expires_on") != info["expires"]:
-            problem = "invalid"
-    if problem is not None:
-        status = 410 if problem == "expired" else 404
-        return _page(bot, bot.config.lang, "web/id_refused.html", status=status, problem=problem)
-    return found
+class _Pages:
+    def __init__(self, service: Service, renderer: Renderer, signer: LinkSigner, lang: str) -> None:
+        self.service = service
+        self.renderer = renderer
+        self.signer = signer
+        self.lang = lang
 
+    async def checked(self, request: web.Request) -> Application | web.Response:
+        """The application the link is for, or the refusal page."""
+        info = request.match_info
+        problem = self.signer.check(info["app_id"], info["expires"], info["signature"],
+                                    self.service.today())
+        found = None
+        if problem is None:
+            try:
+                found = await asyncio.to_thread(self.service.load, info["app_id"])
+            except ValueError:
+                found = None
+            if found is None or not found.id_notice or found.id_notice.get("expires_on") != info["expires"]:
+                problem = "invalid"
+        if problem is not None or found is None:
+            status = 410 if problem == "expired" else 404
+            return self.render(self.lang, "web/id_refused.html", status=status, problem=problem)
+        return found
 
-def _page(bot: Bot, lang: str, name: str, *, status: int = 200, **values: object) -> web.Response:
-    html = bot.renderer.render(name, lang, **values)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                        headers=_HEADERS)
+    def render(self, lang: str, name: str, *, status: int = 200, **values: object) -> web.Response:
+        html = self.renderer.render(name, lang, **values)
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
+                            headers=_HEADERS)

@@ -35,33 +35,50 @@ class Sender(Protocol):
     async def send(self, message: dict[str, Any]) -> None: ...
 
 
-class Dispatcher:
-    def __init__(self, store: Store, senders: Mapping[str, Sender], *, clock: Clock,
-                 base_delay: float = 2.0, max_delay: float = 600.0, poll: float = 5.0) -> None:
-        self.store = store
-        self.senders = dict(senders)
-        self.clock = clock
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.poll = poll
+class OutboxSignal:
+    """Rung by the core (from any thread) after it queued messages; a dispatcher running on
+    a loop listens. Built by the composition root before either, so neither is patched later."""
+
+    def __init__(self) -> None:
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def wake(self) -> None:
-        """Thread-safe: something was queued, look now."""
+    def __call__(self) -> None:
         if self._loop is not None and self._event is not None:
             self._loop.call_soon_threadsafe(self._event.set)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    def listen(self) -> asyncio.Event:
+        """The event to wait on, bound to the running loop."""
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
+        return self._event
+
+
+class Dispatcher:
+    def __init__(self, store: Store, senders: Mapping[str, Sender], *, clock: Clock,
+                 signal: OutboxSignal | None = None, base_delay: float = 2.0,
+                 max_delay: float = 600.0, poll: float = 5.0) -> None:
+        self.store = store
+        self.senders = dict(senders)
+        self.clock = clock
+        self.signal = signal or OutboxSignal()
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.poll = poll
+
+    def wake(self) -> None:
+        """Thread-safe: something was queued, look now."""
+        self.signal()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        event = self.signal.listen()
         while not stop.is_set():
-            self._event.clear()
+            event.clear()
             try:
                 await self.drain()
             except Exception:  # keep delivering whatever one bad message does
                 log.exception("outbox pass failed")
-            waiter = asyncio.ensure_future(self._event.wait())
+            waiter = asyncio.ensure_future(event.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=self.poll,
                                return_when=asyncio.FIRST_COMPLETED)

@@ -17,8 +17,8 @@ from typing import Protocol
 from aiohttp import web
 
 from bot import dates
-from bot.bootstrap import Bot
-from handlers import scheduler
+from handlers import bootstrap, scheduler
+from handlers.bootstrap import Bot
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
 
@@ -60,23 +60,11 @@ class Running:
         await self.runner.cleanup()
 
 
-def channels_for(bot: Bot) -> list[Channel]:
-    """Every channel whose settings are present: email always (loopback by default)."""
-    from handlers.email import EmailChannel
-
-    channels: list[Channel] = [EmailChannel(bot)]
-    if bot.config.slack_enabled:
-        from handlers.slack import SlackChannel  # Slack libraries load only when Slack is on
-
-        channels.append(SlackChannel(bot))
-    return channels
-
-
 async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
-    channels = list(channels_for(bot) if channels is None else channels)
+    channels = list(bootstrap.channels(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
     await asyncio.to_thread(bot.store.sweep_temp_files)  # left by a kill in the middle of a write
-    app = make_app(bot)
+    app = make_app(service=bot.service, renderer=bot.renderer, links=bot.links, lang=bot.config.lang)
     for channel in channels:
         channel.routes(app)
     runner = web.AppRunner(app, access_log=None)
@@ -85,8 +73,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     await site.start()
     port = runner.addresses[0][1]
     senders = {name: s for channel in channels for name, s in channel.senders.items()}
-    dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock)
-    bot.service.on_outbox = dispatcher.wake
+    dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock, signal=bot.signal)
     running = Running(bot, channels, dispatcher, runner, port)
     running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))
     running.tasks.append(asyncio.create_task(scheduler.run(bot.service, running.stop_event)))

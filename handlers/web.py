@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.bootstrap import Bot
+from bot.service import Service
 from handlers import id_page
 from handlers.links import LinkSigner
+from handlers.render import Renderer
 
 
-def make_app(bot: Bot) -> web.Application:
+def make_app(*, service: Service, renderer: Renderer, links: LinkSigner, lang: str) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)
-    id_page.add_routes(app, bot, LinkSigner(bot.secret, bot.config.public_url))
+    id_page.add_routes(app, service=service, renderer=renderer, signer=links, lang=lang)
     return app

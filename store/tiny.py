@@ -63,8 +63,8 @@ class TinyStore:
         self,
         record: Record,
         *,
-        audit: Sequence[Record] = (),
-        outbox: Sequence[Record] = (),
+        audit: Sequence[Mapping[str, Any]] = (),
+        outbox: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Write the record, append audit entries and queue outbox messages in ONE atomic write."""
         if not isinstance(record, Mapping):

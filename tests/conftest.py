@@ -5,10 +5,10 @@ from collections.abc import Callable
 import pytest
 
 from bot.application import Application
-from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.conversation import Reply
 from bot.service import Outcome, Person, Service
+from handlers.bootstrap import load_schedule
 from handlers.render import Renderer
 from tests.fakes import FixedClock, MemoryStore, PlainVault, clock_at
 

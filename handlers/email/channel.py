@@ -16,13 +16,11 @@ from collections import deque
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bot.bootstrap import Bot
+from bot.service import Service
 from handlers import intake
-from handlers.email import compose, fillin
 from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
-from handlers.links import LinkSigner
 from handlers.outbox import Sender
 from store.spool import Spool
 
@@ -37,29 +35,21 @@ class EmailChannel:
 
     name = "email"
 
-    def __init__(self, bot: Bot, *, host: str | None = None, port: int | None = None,
-                 max_size: int = MAX_SIZE, process: bool = True,
-                 retry_delay: float = 1.0) -> None:
-        config = bot.config
-        self.bot = bot
-        self.host = host or config.smtp_host
-        self.port = config.smtp_port if port is None else port
+    def __init__(self, *, service: Service, addresses: Addresses, spool: Spool, sender: MailSender,
+                 processor: Processor, host: str, port: int, max_size: int = MAX_SIZE,
+                 process: bool = True, retry_delay: float = 1.0) -> None:
+        self.service = service
+        self.host = host
+        self.port = port
         self.max_size = max_size
         self.process = process  # False only in tests that stop between 250 and processing
         self.retry_delay = retry_delay
-        self.addresses = Addresses(config.mail_address, bot.secret)
-        self.spool = Spool(config.data_dir / "spool")
-        composer = compose.Composer(bot.renderer, self.addresses,
-                                    LinkSigner(bot.secret, config.public_url))
-        self.mail_dir = config.data_dir / "mail"
-        self.sender = MailSender(composer, load=bot.service.load, clock=bot.service.clock,
-                                 envelope_sender=self.addresses.bot, relay=config.smtp_relay,
-                                 mail_dir=self.mail_dir, username=config.smtp_user,
-                                 password=config.smtp_password, starttls=config.smtp_starttls)
-        self.senders: dict[str, Sender] = {"email": self.sender}
-        self.processor = Processor(service=bot.service, store=bot.store, addresses=self.addresses,
-                                   labels=fillin.Labels(bot.renderer),
-                                   markers=compose.markers(bot.renderer))
+        self.addresses = addresses
+        self.spool = spool
+        self.sender = sender
+        self.mail_dir = sender.mail_dir
+        self.senders: dict[str, Sender] = {"email": sender}
+        self.processor = processor
         self.results: deque[tuple[str, Result]] = deque(maxlen=200)  # recent (spool name, result)
         self._server: asyncio.base_events.Server | None = None
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -113,13 +103,13 @@ class EmailChannel:
         token = self.addresses.token_of(address)
         if token is None:
             return False
-        app = await intake.run(self.bot.service.load, token[0])
+        app = await intake.run(self.service.load, token[0])
         return self.addresses.holder(app, token[1]) is not None
 
     async def accept(self, envelope: Envelope, session: Session) -> str:
         """Spool one message; the SMTP answer depends on the spool having it on disk."""
         meta = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
-                "peer": str(session.peer), "received_at": self.bot.service.clock.now().isoformat()}
+                "peer": str(session.peer), "received_at": self.service.clock.now().isoformat()}
         raw = envelope.original_content or b""
         try:
             name = await intake.run(self.spool.put, raw, meta)

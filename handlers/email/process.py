@@ -18,21 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.application import CLOSED
-from bot.conversation import ENGLISH, JAPANESE, STATUS
+from bot import commands as C
+from bot import intents
 from bot.ports import Store
-from bot.service import NEW, Outcome, Person, Service
-from bot.text import squash
+from bot.service import Outcome, Person, Service
+from bot.vocabulary import State
 from handlers.email import fillin, quotes
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
 from handlers.email.reading import Inbound, read
 
 log = logging.getLogger("webnaccs.email")
 
-# Words of the core's own vocabulary, used to express what a mail asks for.
-RESUME = "新規"  # in service.NEW: resumes an open draft, or starts one
-STATUS_WORD = "状況"  # in conversation.STATUS
-ENGLISH_WORD = "English"  # in conversation.ENGLISH: starts a draft in English
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|返信|転送)\s*[:：]\s*)+", re.IGNORECASE)
 _JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 _ENGLISH_WORDS = re.compile(r"\b(apply|application|applying|start|register|registration|request|"
@@ -97,20 +93,25 @@ class Processor:
         person = Person(key=key, channel="email", prefill={"applicant_email": mail.sender},
                         aliases=aliases, address=mail.sender)
         text = quotes.answer_text(mail.text, self.markers)
+        said = intents.read(text, person=person, key=mail.key)
         draft = self.service.open_draft(person)
         if draft is None:
             past = self.service.applications_of(person)
-            word = squash(text)
-            starts = word in NEW or (past and past[-1].state == CLOSED and word not in STATUS)
-            return self._result(self.service.handle(person, RESUME if starts else STATUS_WORD,
-                                                    key=mail.key))
+            starts = isinstance(said, C.Start) or (
+                bool(past) and past[-1].state == State.CLOSED and not isinstance(said, C.ShowStatus))
+            command: C.Command = C.Start(person=person, key=mail.key) if starts \
+                else C.ShowStatus(person=person, key=mail.key)
+            return self._result(self.service.dispatch(command))
         values = fillin.parse(text, self.labels)
         current = draft.conversation.get("field")
         if len(values) == 1 and current in values:
-            return self._result(self.service.handle(person, values[current], key=mail.key))
+            said = intents.read(values[current], person=person, key=mail.key)
+            return self._result(self.service.dispatch(said))
         if values:
             return self._result(self.service.fill(person, values, key=mail.key), "filled")
-        return self._result(self.service.handle(person, text or RESUME, key=mail.key))
+        if not text:  # nothing written above the quote: the current question again
+            said = C.Start(person=person, key=mail.key)
+        return self._result(self.service.dispatch(said))
 
     # --- a new mail to the bot's address --------------------------------------------------
 
@@ -120,21 +121,19 @@ class Processor:
                         prefill={"applicant_email": mail.sender}, address=mail.sender)
         text = quotes.answer_text(mail.text, self.markers)
         subject = _SUBJECT_PREFIX.sub("", mail.subject).strip()
-        word = squash(text or subject)
+        said = intents.read(text or subject, person=person, key=mail.key)
         if self.service.open_draft(person) is not None:
             # Answers come only by reply: send the current question with its reply address.
-            command = STATUS_WORD if word in STATUS else RESUME
-            return self._result(self.service.handle(person, command, key=mail.key))
+            if not isinstance(said, C.ShowStatus):
+                said = C.Start(person=person, key=mail.key)
+            return self._result(self.service.dispatch(said))
         values = fillin.parse(text, self.labels)
         if values:
             return self._result(self.service.fill(person, values, key=mail.key), "filled")
-        if word in STATUS or word in ENGLISH or word in JAPANESE:
-            command = text or subject
-        elif _looks_english(f"{subject}\n{text}"):
-            command = ENGLISH_WORD
-        else:
-            command = RESUME
-        return self._result(self.service.handle(person, command, key=mail.key))
+        if not isinstance(said, C.ShowStatus | C.SetLanguage):
+            lang = "en" if _looks_english(f"{subject}\n{text}") else None
+            said = C.Start(person=person, key=mail.key, lang=lang)
+        return self._result(self.service.dispatch(said))
 
     # --- helpers --------------------------------------------------------------------------
 

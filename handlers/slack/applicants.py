@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import STATUS
-from bot.service import NEW, Outcome, Person, Service
-from bot.text import squash
+from bot import commands as C
+from bot import intents
+from bot.service import Outcome, Person, Service
+from bot.vocabulary import Mode
 from handlers.render import Renderer
 from handlers.slack import form
 from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
@@ -27,7 +28,6 @@ from store.spool import Spool
 COMMAND = "/webnaccs"
 T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
-FORM_WORDS = frozenset(squash(w) for w in ("form", "フォーム", "まとめて入力"))
 
 
 class Applicants:
@@ -70,7 +70,8 @@ class Applicants:
                 await asyncio.shield(self.replayed)  # live messages wait for the replay
             person = await self.people.person(user)
             async with self.people.lock(user):
-                await asyncio.to_thread(self.service.handle, person, text, key=_event_key(body))
+                said = intents.read(text, person=person, key=_event_key(body))
+                await asyncio.to_thread(self.service.dispatch, said)
         finally:
             name = self.spooled.pop(str(body.get("event_id")), None)
             if name and self.inbox is not None:
@@ -84,16 +85,17 @@ class Applicants:
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                          client: AsyncWebClient) -> None:
-        word = squash(command.get("text") or "")
+        typed = command.get("text") or ""
         user = command["user_id"]
         lang = self.lang
-        if word in FORM_WORDS:
+        said = intents.read(typed, person=Person(key=f"slack:{user}", channel="slack"))
+        if intents.is_form_request(typed):
             await ack()
             await self._open_form(client, command["trigger_id"], user)
-        elif word in STATUS:
+        elif isinstance(said, C.ShowStatus):
             await ack()
             await respond(text=await self._status_text(user), response_type="ephemeral")
-        elif word in NEW or word == "":
+        elif isinstance(said, C.Start) or not typed.strip():
             await acked_when_saved(ack, self._start(user), response_type="ephemeral",
                                    text=self.renderer.block("slack/command.j2", "started", lang))
         else:  # help, or anything it does not know
@@ -114,7 +116,7 @@ class Applicants:
 
     async def on_answer(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         client: AsyncWebClient) -> None:
-        """A click sends what a person would type, but only to the question it belongs to.
+        """A click chooses one option of the question it was posted with, and only that one.
 
         Slack gets its 200 once the answer is saved (or after ACK_WITHIN at the latest, so it
         never times out): a crash before that leaves Slack showing the click as failed, and the
@@ -125,7 +127,7 @@ class Applicants:
             await ack()
             return
         outcome = await acked_when_saved(ack, self._answer(user, answer, action, body))
-        if outcome is None:
+        if outcome.stale:
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
             app = await asyncio.to_thread(self.service.load, answer["a"])
             lang = app.lang if app else self.lang
@@ -134,13 +136,15 @@ class Applicants:
                                                 text=self.renderer.block(MESSAGES, "stale", lang))
 
     async def _answer(self, user: str, answer: dict[str, Any], action: dict[str, Any],
-                      body: dict[str, Any]) -> Outcome | None:
+                      body: dict[str, Any]) -> Outcome:
+        if "o" not in answer:  # a button posted by an earlier release: ask for a fresh answer
+            return Outcome(None, [], stale=True)
         person = await self.people.person(user)
         key = f"slack-action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
         async with self.people.lock(user):
-            return await asyncio.to_thread(
-                self.service.handle_if_asking, person, answer["t"], app_id=answer["a"],
-                field=answer.get("f"), mode=answer["m"], key=key)
+            return await asyncio.to_thread(self.service.dispatch, C.ChooseOption(
+                person=person, key=key, app_id=answer["a"], field=answer.get("f"),
+                mode=Mode(answer["m"]), option=answer["o"]))
 
     async def on_start(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """App Home: start a new application, or continue the open one (same thing to the core)."""

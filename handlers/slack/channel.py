@@ -16,9 +16,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.bootstrap import Bot
+from bot.config import Config
+from bot.ports import Store
+from bot.service import Service
 from handlers import intake
 from handlers.outbox import Sender
+from handlers.render import Renderer
 from handlers.slack.applicants import Applicants, is_dm
 from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
@@ -36,38 +39,38 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, bot: Bot, *, ping_interval: float = 10.0) -> None:
-        config = bot.config
-        self.bot = bot
+    def __init__(self, *, config: Config, service: Service, renderer: Renderer, store: Store,
+                 inbox: Spool, ping_interval: float = 10.0) -> None:
+        self.config = config
+        self.service = service
         self.ping_interval = ping_interval
         self.client = web_client(config, retry_in_place=True)  # Bolt's: interactive calls
         outbox_client = web_client(config, retry_in_place=False)  # senders: the outbox retries
         self.app = AsyncApp(client=self.client, signing_secret=config.slack_signing_secret or "",
                             logger=quiet_logger("webnaccs.slack.bolt"), name="webnaccs-bot")
         self.people = People(self.client)
-        self.home = HomeTab(client=self.client, service=bot.service, renderer=bot.renderer,
+        self.home = HomeTab(client=self.client, service=service, renderer=renderer,
                             people=self.people, lang=config.lang)
         # Messages are written here before Slack gets its 200, removed once the core has them.
-        self.inbox = Spool(config.data_dir / "slack_inbox")
+        self.inbox = inbox
         self._verifier = SignatureVerifier(config.slack_signing_secret) if config.slack_signing_secret else None
-        self.applicants = Applicants(service=bot.service, renderer=bot.renderer, people=self.people,
+        self.applicants = Applicants(service=service, renderer=renderer, people=self.people,
                                      home=self.home, lang=config.lang, inbox=self.inbox)
         self.applicants.register(self.app)
-        Reviewers(service=bot.service, renderer=bot.renderer, reviewers=config.reviewers,
+        Reviewers(service=service, renderer=renderer, reviewers=config.reviewers,
                   lang=config.lang).register(self.app)
         self.senders: dict[str, Sender] = {"slack": ApplicantSender(
-            client=outbox_client, service=bot.service, renderer=bot.renderer, store=bot.store,
-            home=self.home)}
+            client=outbox_client, service=service, renderer=renderer, store=store, home=self.home)}
         if config.review_channel:
             self.senders["review"] = ReviewSender(
-                client=outbox_client, service=bot.service, renderer=bot.renderer, store=bot.store,
+                client=outbox_client, service=service, renderer=renderer, store=store,
                 channel=config.review_channel, lang=config.lang)
         self.socket_mode: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[Any] | None = None
         self._checking: asyncio.Task[None] | None = None
 
     def routes(self, app: web.Application) -> None:
-        if self.bot.config.slack_signing_secret:
+        if self.config.slack_signing_secret:
             app.router.add_post(EVENTS_PATH, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -115,14 +118,14 @@ class SlackChannel:
                 log.exception("replaying Slack message %s failed", name)
 
     async def start(self) -> None:
-        if not self.bot.config.review_channel:
+        if not self.config.review_channel:
             log.warning("WEBNACCS_REVIEW_CHANNEL is not set: review cards wait in the outbox")
-        if not self.bot.config.reviewers:
+        if not self.config.reviewers:
             log.warning("WEBNACCS_REVIEWERS is empty: nobody can decide from Slack")
         self._checking = asyncio.create_task(self._check_token())
         self._replaying = asyncio.create_task(self._replay())
         self.applicants.replayed = self._replaying
-        token = self.bot.config.slack_app_token
+        token = self.config.slack_app_token
         if token:
             self.socket_mode = AsyncSocketModeHandler(self.app, app_token=token, web_client=self.client,
                                                       ping_interval=self.ping_interval)

@@ -1,8 +1,9 @@
 """The core's replies as Slack messages: text, Block Kit, buttons and message metadata.
 
-A button sends exactly what a person would type (the choice number, the date, 登録, 修正 KEY),
-together with the question it belongs to, so a click on an old message cannot answer a later
-question (``Service.handle_if_asking``).
+A button carries the option it chooses (``o``: a choice value, a date, ``keep``, ``submit``,
+``edit:KEY``, ``yes``/``no``) with the question it belongs to, so a click on an old message cannot
+answer a later question (``bot.commands.ChooseOption``); ``t`` says what a person would type for
+the same answer, since a typed answer is accepted wherever a button is offered.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import commands as C
 from bot import fields as F
 from bot.conversation import Reply
+from bot.vocabulary import Mode
 from handlers.render import Renderer
 from handlers.slack.mrkdwn import escape, plain, sections, short
 
@@ -20,8 +23,9 @@ ANSWER_PREFIX = "answer_"  # action ids of every answer button
 FORM_OPEN = "form_open"
 QUESTION_EVENT = "webnaccs_question"
 # The conversation mode a reply's buttons answer (Application.conversation["mode"]).
-MODES = {"question": "ask", "summary": "ask", "help_offer": "ask", "pick_field": "pick_field",
-         "cancel_confirm": "confirm_cancel", "withdraw_confirm": "confirm_withdraw"}
+MODES = {"question": Mode.ASK, "summary": Mode.ASK, "help_offer": Mode.ASK,
+         "pick_field": Mode.PICK_FIELD, "cancel_confirm": Mode.CONFIRM_CANCEL,
+         "withdraw_confirm": Mode.CONFIRM_WITHDRAW}
 ASKING = frozenset({"question", "summary", "help_offer"})
 TYPED = {"submit": "登録", "edit": "修正", "yes": "はい", "no": "いいえ"}
 WITH_FORM_BUTTON = frozenset({"guidance", "resumed"})
@@ -52,9 +56,9 @@ def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer) -
 
 
 def answer_button(label: str, *, action_id: str, app_id: str, field: str | None, mode: str,
-                  typed: str, style: str | None = None) -> dict[str, Any]:
-    value = json.dumps({"a": app_id, "f": field, "m": mode, "t": typed}, ensure_ascii=False,
-                       separators=(",", ":"))
+                  option: str, typed: str, style: str | None = None) -> dict[str, Any]:
+    value = json.dumps({"a": app_id, "f": field, "m": mode, "o": option, "t": typed},
+                       ensure_ascii=False, separators=(",", ":"))
     button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(label),
                               "value": value}
     if style:
@@ -69,7 +73,9 @@ def read_answer(value: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("t"), str) \
-            or not isinstance(data.get("a"), str) or not isinstance(data.get("m"), str):
+            or not isinstance(data.get("a"), str) or data.get("m") not in set(Mode):
+        return None
+    if "o" in data and not isinstance(data["o"], str):
         return None
     return data
 
@@ -94,13 +100,13 @@ def _choice_buttons(reply: Reply, lang: str, app_id: str, renderer: Renderer) ->
     labels = renderer.choice_labels(reply, lang) if reply.choices else []
     field = reply.field if mode == "ask" else None
     buttons = [answer_button(label, action_id=f"{ANSWER_PREFIX}{i}", app_id=app_id, field=field,
-                             mode=mode, typed=typed_for(reply, choice, i),
+                             mode=mode, option=choice, typed=typed_for(reply, choice, i),
                              style="primary" if choice == "submit" else None)
                for i, (choice, label) in enumerate(zip(reply.choices, labels, strict=False))]
     if reply.kind == "question" and reply.params.get("current") not in (None, ""):
         buttons.append(answer_button(renderer.block(MESSAGES, "keep_button", lang),
                                      action_id=f"{ANSWER_PREFIX}keep", app_id=app_id, field=field,
-                                     mode=mode, typed="そのまま"))
+                                     mode=mode, option=C.KEEP, typed="そのまま"))
     return buttons
 
 
@@ -116,15 +122,15 @@ def _summary(reply: Reply, lang: str, app_id: str, renderer: Renderer) -> list[d
         blocks.append({"type": "section", "block_id": f"field_{key}",
                        "text": {"type": "mrkdwn", "text": short(line, 3000)},
                        "accessory": answer_button(edit, action_id=f"{ANSWER_PREFIX}edit_{key}",
-                                                  app_id=app_id, field="confirm", mode="ask",
-                                                  typed=f"修正 {key}")})
+                                                  app_id=app_id, field="confirm", mode=Mode.ASK,
+                                                  option=f"{C.EDIT_PREFIX}{key}", typed=f"修正 {key}")})
     if params.get("fixed"):
         blocks += sections(escape(renderer.render("fixed.j2", lang, fixed=params["fixed"])))
     blocks += sections(renderer.block(MESSAGES, "summary_outro", lang))
     blocks.append({"type": "actions", "block_id": "answers", "elements": [
         answer_button(renderer.block(MESSAGES, "submit_button", lang),
                       action_id=f"{ANSWER_PREFIX}submit", app_id=app_id, field="confirm",
-                      mode="ask", typed="登録", style="primary"),
+                      mode=Mode.ASK, option=C.SUBMIT, typed="登録", style="primary"),
         form_button(renderer.block(MESSAGES, "form_edit_button", lang), app_id),
     ]})
     return blocks

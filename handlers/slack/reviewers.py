@@ -15,8 +15,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.application import UNDER_REVIEW, Application
+from bot.application import Application
 from bot.service import Service
+from bot.vocabulary import State
 from handlers.render import Renderer
 from handlers.slack.messages import private_metadata
 from handlers.slack.mrkdwn import escape
@@ -65,7 +66,7 @@ class Reviewers:
             refusal = self._text("not_reviewer")
         elif app is None:
             refusal = self._text("not_found", number=escape(number))
-        elif app.state != UNDER_REVIEW:
+        elif app.state != State.UNDER_REVIEW:
             refusal = late_text(app, lang=self.lang, renderer=self.renderer)
         if refusal is not None:
             if channel:

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Reply
+from bot.ports import Store
 from bot.service import Service
 from handlers import documents
 from handlers.outbox import Permanent, Retry
@@ -33,7 +34,6 @@ from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
 from handlers.slack.mrkdwn import escape, escape_all, sections, short
-from store import TinyStore
 
 log = logging.getLogger("webnaccs.slack.outbox")
 T = TypeVar("T")
@@ -55,7 +55,7 @@ class ApplicantSender:
     """channel ``slack``: DMs to a person (chat.postMessage to the user id opens the DM)."""
 
     def __init__(self, *, client: AsyncWebClient, service: Service, renderer: Renderer,
-                 store: TinyStore, home: HomeTab) -> None:
+                 store: Store, home: HomeTab) -> None:
         self.client = client
         self.service = service
         self.renderer = renderer
@@ -165,7 +165,7 @@ class ReviewSender:
     when it is decided or withdrawn."""
 
     def __init__(self, *, client: AsyncWebClient, service: Service, renderer: Renderer,
-                 store: TinyStore, channel: str, lang: str) -> None:
+                 store: Store, channel: str, lang: str) -> None:
         self.client = client
         self.service = service
         self.renderer = renderer

@@ -27,11 +27,9 @@ import pytest
 from aiosmtpd.smtp import SMTP
 from pypdf import PdfReader
 
-from bot import bootstrap
 from bot.config import Config
-from handlers import server
+from handlers import bootstrap, server
 from handlers.email import EmailChannel
-from handlers.slack import SlackChannel
 from tests.email.mailer import Sink, parse, text_of
 from tests.fakes import FixedClock, clock_at
 from tests.slack import conftest as slack_conftest
@@ -194,7 +192,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path, api: MockSlack,
                     secret=SECRET, review_channel=REVIEW_CHANNEL, reviewers=REVIEWERS, lang="ja",
                     slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.url)
     bot = bootstrap.build(config, clock=clock_at("2026-11-26T10:00"))  # a Thursday, in Japan
-    email, slack = EmailChannel(bot, port=0), SlackChannel(bot)
+    email, slack = bootstrap.email_channel(bot, port=0), bootstrap.slack_channel(bot)
     running = await server.start(bot, [email, slack])
     try:
         yield World(bot, running, email, Slack(running, slack, api), api, sink, relay, config.data_dir, caplog)

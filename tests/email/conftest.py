@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot import bootstrap
 from bot.config import Config
-from handlers import server
+from handlers import bootstrap, server
 from handlers.email import EmailChannel
 from tests.email.mailer import Folder, eventually
 from tests.fakes import FixedClock, clock_at
@@ -74,7 +73,7 @@ async def start_service(clock: FixedClock) -> AsyncIterator[Callable[..., Any]]:
 
     async def start(config: Config, **channel_options: Any) -> Service:
         bot = bootstrap.build(config, clock=clock)
-        channel = EmailChannel(bot, **channel_options)
+        channel = bootstrap.email_channel(bot, **channel_options)
         running = await server.start(bot, [channel])
         svc = Service(bot, channel, running, Folder(config.data_dir / "mail"))
         started.append(svc)

@@ -11,9 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from bot import bootstrap
 from bot.config import Config
-from handlers.email import EmailChannel
+from handlers import bootstrap
 from tests.email.conftest import BOT, SECRET
 from tests.fakes import clock_at
 
@@ -21,7 +20,7 @@ from tests.fakes import clock_at
 async def main(data_dir: Path) -> None:
     config = Config(data_dir=data_dir, smtp_port=0, http_port=0, mail_address=BOT, secret=SECRET)
     bot = bootstrap.build(config, clock=clock_at("2026-11-26T10:00"))
-    channel = EmailChannel(bot, process=False)
+    channel = bootstrap.email_channel(bot, process=False)
     await channel.start()
     print(json.dumps({"port": channel.port}), flush=True)
     await asyncio.Event().wait()

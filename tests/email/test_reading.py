@@ -185,14 +185,3 @@ def test_a_multi_line_field_takes_the_lines_that_follow(labels):
 def test_plain_answers_are_not_fill_in_lines(labels):
     for text in ("損害保険会社", "10:00", "修正: 電話", "https://example.co.jp/", "2027/1/4 10:00"):
         assert fillin.parse(text, labels) == {}
-
-
-def test_the_core_words_the_mail_channel_speaks_are_the_cores():
-    from bot.conversation import ENGLISH, STATUS
-    from bot.service import NEW
-    from bot.text import squash
-    from handlers.email import process
-
-    assert squash(process.RESUME) in NEW
-    assert squash(process.STATUS_WORD) in STATUS
-    assert squash(process.ENGLISH_WORD) in ENGLISH

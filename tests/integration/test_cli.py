@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
 from bot.dates import JST
+from handlers.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str], stdin: str = "", cwd: Path | None = None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, env=env,
+    return subprocess.run([sys.executable, "-m", "handlers", *args], input=stdin, env=env,
                           capture_output=True, text=True, timeout=120, cwd=cwd or ROOT)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.service import Person, Service
+from handlers.bootstrap import load_schedule
 from store import TinyStore
 from store.vault import AesVault
 from tests.conftest import WITHOUT_USER_CODE

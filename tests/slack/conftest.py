@@ -17,11 +17,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot import bootstrap
-from bot.bootstrap import Bot
 from bot.config import Config
 from bot.service import Person
-from handlers import server
+from handlers import bootstrap, server
+from handlers.bootstrap import Bot
 from handlers.slack import SlackChannel
 from tests import waiting
 from tests.fakes import FixedClock, clock_at
@@ -224,7 +223,7 @@ def make_bot(tmp_path: Path, api: MockSlack) -> Callable[..., Bot]:
 @pytest.fixture
 async def slack(make_bot: Callable[..., Bot], api: MockSlack) -> AsyncIterator[Slack]:
     bot = make_bot()
-    channel = SlackChannel(bot)
+    channel = bootstrap.slack_channel(bot)
     running = await server.start(bot, [channel])
     try:
         yield Slack(running, channel, api)

@@ -154,12 +154,11 @@ async def test_the_start_date_reminder_brings_the_approval_notice(slack: Slack):
 async def test_socket_mode_never_logs_what_slack_sends(make_bot, api, caplog):
     """Slack echoes the bot's own DM (the ID通知 with its codes among them) to the app: the Socket
     Mode client's DEBUG line with every envelope received must not carry it into the log."""
-    from handlers import server
-    from handlers.slack import SlackChannel
+    from handlers import bootstrap, server
 
     caplog.set_level(logging.DEBUG)
     bot = make_bot(slack_signing_secret=None, slack_app_token=APP_TOKEN)
-    channel = SlackChannel(bot, ping_interval=30)
+    channel = bootstrap.slack_channel(bot, ping_interval=30)
     running = await server.start(bot, [channel])
     try:
         await asyncio.wait_for(api.connected.wait(), 20)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from handlers import server
-from handlers.slack import SlackChannel
+from handlers import bootstrap, server
 from store.spool import Spool
 from tests.slack.conftest import APPLICANT, DM, Slack, sign, until
 
@@ -29,7 +28,7 @@ async def test_forged_dm_is_not_kept(slack: Slack):
 
 async def test_messages_left_by_a_crash_are_handled_at_start_once(make_bot, api):
     bot = make_bot()
-    first = await server.start(bot, [SlackChannel(bot)])
+    first = await server.start(bot, [bootstrap.slack_channel(bot)])
     await first.stop()
     # As if the process died right after answering Slack 200: the event is only in the inbox.
     event = {"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
@@ -37,7 +36,7 @@ async def test_messages_left_by_a_crash_are_handled_at_start_once(make_bot, api)
     body = json.dumps({"type": "event_callback", "event_id": "EvCrash1", "event": event})
     Spool(bot.config.data_dir / "slack_inbox").put(body.encode(), {"event_id": "EvCrash1"})
     bot = make_bot()
-    channel = SlackChannel(bot)
+    channel = bootstrap.slack_channel(bot)
     running = await server.start(bot, [channel])
     try:
         slack = Slack(running, channel, api)
@@ -60,13 +59,13 @@ async def test_an_answer_button_is_saved_before_slack_gets_its_200(slack: Slack,
 
     await slack.dm("申込をお願いします")
     industry = button(slack.questions()[-1], typed="1")
-    real = slack.bot.service.handle_if_asking
+    real = slack.bot.service.dispatch
 
     def slow(*args, **kwargs):  # a busy core: the click takes a while to be saved
         time.sleep(0.5)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(slack.bot.service, "handle_if_asking", slow)
+    monkeypatch.setattr(slack.bot.service, "dispatch", slow)
     status, _ = await slack.click(industry["action_id"], industry["value"])
     assert status == 200
     # No waiting: by the time Slack has its answer, the core has the click.
@@ -82,14 +81,14 @@ async def test_socket_mode_dm_is_on_disk_when_its_envelope_is_acknowledged(make_
     from tests.slack.test_socket_mode import acked
 
     bot = make_bot(slack_app_token=APP_TOKEN, slack_signing_secret=None)
-    real = bot.service.handle
+    real = bot.service.dispatch
 
     def slow(*args, **kwargs):  # a busy core: the message takes a while to be saved
         time.sleep(0.5)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bot.service, "handle", slow)
-    channel = SlackChannel(bot)
+    monkeypatch.setattr(bot.service, "dispatch", slow)
+    channel = bootstrap.slack_channel(bot)
     running = await server.start(bot, [channel])
     try:
         await asyncio.wait_for(api.connected.wait(), WAIT)

@@ -51,13 +51,15 @@ def test_buttons_send_what_a_person_would_type(renderer: Renderer):
     message = reply_message(date_question, lang="en", app_id="app1", renderer=renderer)
     [button] = message["blocks"][-1]["elements"]
     assert button["text"]["text"] == "Mon 4 Jan 2027"
-    assert read_answer(button["value"]) == {"a": "app1", "f": "desired_start_date", "m": "ask", "t": "2027-01-04"}
+    assert read_answer(button["value"]) == {"a": "app1", "f": "desired_start_date", "m": "ask", "t": "2027-01-04",
+                                            "o": "2027-01-04"}
     assert message["metadata"]["event_payload"] == {"application_id": "app1", "field": "desired_start_date"}
 
     cancel = reply_message(Reply("cancel_confirm", choices=["yes", "no"]), lang="ja", app_id="app1",
                            renderer=renderer)
     values = [read_answer(b["value"]) for b in cancel["blocks"][-1]["elements"]]
     assert [(v["m"], v["t"]) for v in values] == [("confirm_cancel", "はい"), ("confirm_cancel", "いいえ")]
+    assert [v["o"] for v in values] == ["yes", "no"]  # the option itself, not the typed word
     assert "metadata" not in cancel
     assert read_answer("not json") is None and read_answer('{"t": 1}') is None
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.bootstrap import Bot
-from handlers import server
-from handlers.slack import SlackChannel
+from handlers import bootstrap, server
+from handlers.bootstrap import Bot
 from tests.slack.conftest import APP_TOKEN, APPLICANT, BOT_TOKEN, DM, WAIT, Slack, until
 from tests.slack.mock_slack import MockSlack
 
@@ -26,7 +25,7 @@ async def test_socket_mode_receives_events_and_commands_and_acks_them(make_bot: 
                                                                       api: MockSlack, caplog):
     caplog.set_level(logging.DEBUG)
     bot = make_bot(slack_app_token=APP_TOKEN, slack_signing_secret=None)
-    channel = SlackChannel(bot)
+    channel = bootstrap.slack_channel(bot)
     running = await server.start(bot, [channel])
     try:
         await asyncio.wait_for(api.connected.wait(), WAIT)

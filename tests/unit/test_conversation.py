@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.application import CLOSED, UNDER_REVIEW
 from bot.service import Person
+from bot.vocabulary import State
 from tests.conftest import WITH_USER_CODE, WITHOUT_USER_CODE, asking, last
 
 
@@ -28,7 +28,7 @@ def test_full_path_without_user_code_files_with_acceptance_number(converse, stor
     assert re.fullmatch(r"26\d{4}A", filed.acceptance_number)
     assert filed.acceptance_number == "260001A"
     app = filed.app
-    assert app.state == UNDER_REVIEW
+    assert app.state == State.UNDER_REVIEW
     assert "name_kana" not in app.answers and "fixed_settings" not in app.answers
     trail = store.audit(app.id)
     assert [(e["from"], e["to"]) for e in trail] == [(None, "draft"), ("draft", "under_review")]
@@ -65,10 +65,10 @@ def test_name_tab_is_asked_right_after_the_administrator(converse):
 def test_other_industry_closes_the_draft_with_the_reason(converse, store, renderer):
     outcome = converse(["その他"])
     assert last(outcome).kind == "ineligible"
-    assert outcome.app.state == CLOSED and outcome.app.closed_reason == "ineligible"
+    assert outcome.app.state == State.CLOSED and outcome.app.closed_reason == "ineligible"
     assert outcome.app.acceptance_number is None
     assert "損害保険会社のみ" in renderer.reply(last(outcome), "ja")
-    assert store.audit(outcome.app.id)[-1]["to"] == CLOSED
+    assert store.audit(outcome.app.id)[-1]["to"] == State.CLOSED
     assert store.pending_outbox() == []
     again = converse(["こんにちは"])  # a new message starts a fresh draft
     assert asking(again) == "industry" and again.app.id != outcome.app.id
@@ -155,7 +155,7 @@ def test_cancel_asks_then_closes(converse, store):
     assert asking(outcome) == "office_name" and outcome.app.state == "draft"
     converse(["キャンセル"])
     outcome = converse(["はい"])
-    assert last(outcome).kind == "cancelled" and outcome.app.state == CLOSED
+    assert last(outcome).kind == "cancelled" and outcome.app.state == State.CLOSED
     assert store.audit(outcome.app.id)[-1]["reason"] == "cancelled"
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.schedule import Schedule
+from handlers.bootstrap import load_schedule
 
 TODAY = date(2026, 11, 26)
 GOOD = """# comment

@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.bootstrap import build
 from bot.config import BUNDLED_SCHEDULE, Config
 from bot.service import Person
+from handlers.bootstrap import build
 from handlers.links import LinkSigner
 from handlers.server import start
 from tests.conftest import file_application

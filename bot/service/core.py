@@ -1,0 +1,145 @@
+"""What every handler works with: the ports, the engine, and one way to save a turn.
+
+``Core.commit`` is the only way a handler saves: the record, its audit entries, the replies
+routed to the person's channel and any other outgoing messages go to the store in ONE write,
+together with the inbound message key, which is always an argument, never state kept between
+calls.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot import dates, notices, reminders
+from bot import fields as F
+from bot.application import OPEN_FOR_ANSWERS, Application, audit_entry
+from bot.commands import Person
+from bot.conversation import Engine, Reply
+from bot.events import Event, Outcome
+from bot.ports import Clock, Notify, Store, Vault
+from bot.schedule import Schedule
+from bot.text import squash
+from bot.vocabulary import AuditEntry, OutboxMessage, State
+
+INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeliveries
+
+
+def _never() -> None:
+    """No dispatcher to wake (the CLI and unit tests)."""
+
+
+@dataclass
+class Core:
+    store: Store
+    clock: Clock
+    schedule: Schedule
+    vault: Vault | None = None
+    default_lang: str = "ja"
+    policy: reminders.Policy = field(default_factory=reminders.Policy)
+    new_id: Callable[[], str] = lambda: secrets.token_hex(8)
+    notify: Notify = _never  # something was queued: wake the outbox dispatcher
+    engine: Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = Engine(check_date=self.check_desired_date, next_dates=self.schedule.next_dates)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now().astimezone(dates.JST)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def check_desired_date(self, text: str, today: date) -> str:
+        """Read a desired start date and check it against the schedule (SPEC §4)."""
+        try:
+            wanted = dates.parse_date(text, today=today)
+        except dates.DateError as e:
+            raise F.Invalid(f"date_{e.code}", **e.params) from None
+        refusal = self.schedule.refusal(wanted, today)
+        if refusal is not None:
+            raise F.Invalid(f"date_{refusal.code}", date=wanted.isoformat(),
+                            deadline=refusal.deadline.isoformat() if refusal.deadline else None,
+                            alternatives=[d.isoformat() for d in refusal.alternatives])
+        return wanted.isoformat()
+
+    def load(self, app_id: str) -> Application | None:
+        record = self.store.get(app_id)
+        return Application.from_record(record) if record else None
+
+    def find(self, acceptance_number: str) -> Application | None:
+        record = self.store.by_number(squash(acceptance_number).upper())
+        return Application.from_record(record) if record else None
+
+    def applications_of(self, person: Person) -> list[Application]:
+        found: dict[str, Application] = {}
+        for key in person.keys:
+            for record in self.store.records_of(key):
+                found.setdefault(record["id"], Application.from_record(record))
+        return sorted(found.values(), key=lambda a: a.created_at)
+
+    @staticmethod
+    def open_draft(apps: Sequence[Application]) -> Application | None:
+        """The draft (or returned application) waiting for answers, if any."""
+        drafts = [a for a in apps if a.state in OPEN_FOR_ANSWERS]
+        return drafts[-1] if drafts else None
+
+    @staticmethod
+    def duplicate(apps: Sequence[Application], key: str | None) -> Outcome | None:
+        """The outcome for an inbound message already handled (by its key), else None."""
+        if key is not None:
+            for app in reversed(apps):
+                if key in app.inbound:
+                    return Outcome(app, [], duplicate=True)
+        return None
+
+    # --- changing -----------------------------------------------------------------------
+
+    def new_draft(self, person: Person, lang: str | None) -> tuple[Application, AuditEntry]:
+        now = self.clock.now()
+        app = Application(id=self.new_id(), created_at=now.isoformat(),
+                          lang=lang or self.default_lang, people=list(person.keys),
+                          prefill={k: v for k, v in person.prefill.items() if v})
+        entry = audit_entry(at=now, actor=person.key, action="created", target=State.DRAFT,
+                            channel=person.channel)
+        return app, entry
+
+    def transition(self, app: Application, before: State, person: Person) -> list[AuditEntry]:
+        """The audit entry for a state the engine changed (closed drafts), if it did."""
+        if app.state == before:
+            return []
+        return [audit_entry(at=self.clock.now(), actor=person.key, action="transition",
+                            source=before, target=app.state, reason=app.closed_reason or "")]
+
+    def commit(self, app: Application, person: Person, replies: list[Reply], *, key: str | None,
+               audit: Sequence[AuditEntry] = (), outbox: Sequence[OutboxMessage] = (),
+               changed: bool = False, events: Sequence[Event] = ()) -> Outcome:
+        """Save what changed; replies to a person reached through a channel go to the outbox
+        in the same write, so an answer is never acknowledged without its reply queued."""
+        routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
+        if key is not None:
+            app.inbound = [*app.inbound, key][-INBOUND_KEPT:]
+            changed = True
+        if changed or routed:
+            app.active_at = self.clock.now().isoformat()  # the person acted: not idle
+            self.save(app, audit=audit, outbox=[*routed, *outbox])  # the reply first
+        return Outcome(app, replies, events=list(events))
+
+    def save(self, app: Application, *, audit: Sequence[AuditEntry] = (),
+             outbox: Sequence[OutboxMessage] = ()) -> None:
+        app.version += 1
+        wakeup = reminders.next_wakeup(app, self.policy)
+        app.wakeup = wakeup.isoformat() if wakeup else None
+        self.store.commit(app.to_record(), audit=audit, outbox=outbox)
+        if outbox:
+            self.notify()
+
+    @staticmethod
+    def remember(app: Application, person: Person) -> None:
+        for key in person.keys:
+            if key not in app.people:
+                app.people.append(key)
