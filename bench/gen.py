@@ -31,7 +31,7 @@ from typing import Any
 
 from bench import stack
 from bench.applicants import answers
-from store.layout import Layout
+from store.tiny.layout import Layout
 
 VERSION = "4"  # bump whenever the store layout changes
 CACHE = stack.RESULTS / "scale-data"

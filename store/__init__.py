@@ -1,4 +1,5 @@
-"""TinyDB-backed durable state: atomic crash-safe files, one lock, the outbox, audit, seen ids."""
+"""State behind the Store port: TinyDB files under a data directory (``store.tiny``), the
+inbound spool, and the vault that seals secrets at rest."""
 
 from store.tiny import TinyStore
 

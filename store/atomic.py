@@ -20,6 +20,8 @@ from tinydb import TinyDB
 from tinydb.middlewares import Middleware
 from tinydb.storages import Storage
 
+from store.counters import COUNTERS
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 _TEMP_SUFFIX = ".tmp"
@@ -36,6 +38,7 @@ def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(fd)
+        COUNTERS.fsyncs += 1
     finally:
         os.close(fd)
 
@@ -89,9 +92,11 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
+            COUNTERS.fsyncs += 1
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        COUNTERS.files_written += 1
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

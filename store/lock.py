@@ -56,6 +56,11 @@ class StoreLock:
         finally:
             self._rlock.release()
 
+    @property
+    def outermost(self) -> bool:
+        """Inside the outer-most ``with`` of this thread (the moment to look for others' writes)."""
+        return self._depth == 1
+
     def close(self) -> None:
         with self._rlock:
             if self._depth == 0 and self._fd is not None:

@@ -18,7 +18,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from bot.application import Application
-from store.layout import is_safe_name
+from store.tiny.layout import is_safe_name
 
 MAC_CHARS = 26  # 26 base32 characters = 130 bits
 APPLICANT = "applicant"

@@ -104,6 +104,7 @@ def test_files_are_owner_only(tmp_path):
         )
         store.next_acceptance_serial(26)
         store.mark_seen("slack", "E1")
+        store.checkpoint()  # the application file, its history and the index files
     finally:
         os.umask(old)
     root = tmp_path / "data"
@@ -113,38 +114,35 @@ def test_files_are_owner_only(tmp_path):
         for name in files:
             assert stat.S_IMODE((Path(folder) / name).stat().st_mode) == 0o600, name
             seen_files += 1
-    assert seen_files >= 7  # lock, app, person, number, pending marker, serial, seen shard
+    assert seen_files >= 8  # lock, journal, app, history, meta, people and number shards, seen shard
 
 
 # -- a commit is all or nothing ------------------------------------------------------------------
 
 
-def test_commit_failing_at_rename_leaves_previous_state_intact(store, monkeypatch):
+def test_commit_failing_at_its_sync_leaves_previous_state_intact(store, monkeypatch):
     store.commit(record("app1", step=1), audit=[{"n": 1}], outbox=[{"id": "m1"}])
 
-    real_replace = os.replace
+    def failing_sync(fd):
+        raise OSError("power cut")
 
-    def failing_replace(src, dst):
-        if str(dst).endswith("app1.json"):
-            raise OSError("power cut")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(os, "fdatasync", failing_sync)
     with pytest.raises(OSError, match="power cut"):
         store.commit(
             record("app1", step=2, acceptance_number="260001A"),
             audit=[{"n": 2}],
             outbox=[{"id": "m2"}],
         )
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
+
+    for fresh in (TinyStore(store._paths.root), store):  # on disk, and in the writer's memory
+        assert fresh.get("app1") == record("app1", step=1)
+        assert fresh.audit("app1") == [{"n": 1}]
+        assert [m["id"] for m in fresh.outbox("app1")] == ["m1"]
+        assert fresh.by_number("260001A") is None
+    assert store.sweep_temp_files() == 0  # the failed write cleaned up after itself
 
     fresh = TinyStore(store._paths.root)
-    assert fresh.get("app1") == record("app1", step=1)
-    assert fresh.audit("app1") == [{"n": 1}]
-    assert [m["id"] for m in fresh.outbox("app1")] == ["m1"]
-    assert fresh.by_number("260001A") is None  # the index was written ahead; the record was not
-    assert fresh.sweep_temp_files() == 0  # the failed write cleaned up after itself
-
     fresh.commit(record("app1", step=3), audit=[{"n": 3}])
     assert fresh.audit("app1") == [{"n": 1}, {"n": 3}]
 
@@ -180,14 +178,11 @@ def test_by_number_finds_the_filed_application(store):
 
 def test_by_number_ignores_a_dangling_index_entry(store, tmp_path):
     store.commit(record("app1"))  # never filed
-    numbers = tmp_path / "data" / "numbers"
-    numbers.mkdir(mode=0o700)
-    (numbers / "260005A.json").write_text(
-        json.dumps({"number": {"1": {"acceptance_number": "260005A", "app_id": "app1"}}})
-    )
-    (numbers / "260006A.json").write_text(
-        json.dumps({"number": {"1": {"acceptance_number": "260006A", "app_id": "ghost"}}})
-    )
+    store.checkpoint()
+    numbers = tmp_path / "data" / "index" / "numbers"
+    numbers.mkdir(mode=0o700, exist_ok=True)
+    (numbers / "26.json").write_text(json.dumps({"260005A": "app1", "260006A": "ghost"}))
+    store = TinyStore(tmp_path / "data")
     assert store.by_number("260005A") is None
     assert store.by_number("260006A") is None
     # the dangling entry does not block filing another application under that number
@@ -251,30 +246,42 @@ def test_serials_are_unique_across_processes(tmp_path):
 # -- people -------------------------------------------------------------------------------------
 
 
+def apps_of(store, person_key):
+    return [r["id"] for r in store.records_of(person_key)]
+
+
 def test_apps_of_lists_a_persons_applications_oldest_first(store):
     store.commit(record("z9", people=["slack:U1"]))
     store.commit(record("a1", people=["slack:U1", "email:b@example.jp"]))
     store.commit(record("m5", people=["email:b@example.jp"]))
     store.commit(record("z9", people=["slack:U1"], state="under_review"))
-    assert store.apps_of("slack:U1") == ["z9", "a1"]
-    assert store.apps_of("email:b@example.jp") == ["a1", "m5"]
-    assert store.apps_of("slack:NOBODY") == []
+    assert apps_of(store, "slack:U1") == ["z9", "a1"]
+    assert apps_of(store, "email:b@example.jp") == ["a1", "m5"]
+    assert apps_of(store, "slack:NOBODY") == []
 
 
 def test_apps_of_trusts_the_record_over_the_index(store):
     store.commit(record("a1", people=["slack:U1", "slack:U2"]))
     store.commit(record("a1", people=["slack:U2"]))  # U1 left the application
-    assert store.apps_of("slack:U1") == []
-    assert store.apps_of("slack:U2") == ["a1"]
+    assert apps_of(store, "slack:U1") == []
+    assert apps_of(store, "slack:U2") == ["a1"]
 
 
-def test_unchanged_people_do_not_rewrite_the_index(store, monkeypatch):
+def test_a_commit_writes_one_journal_line_and_no_file(store, monkeypatch):
+    from store.counters import COUNTERS
+
     store.commit(record("a1", people=["slack:U1"]))
     writes: list[Path] = []
     real = atomic.atomic_write_bytes
     monkeypatch.setattr(atomic, "atomic_write_bytes", lambda p, b: (writes.append(p), real(p, b)))
-    store.commit(record("a1", people=["slack:U1"], state="x"))
-    assert [p.name for p in writes] == ["a1.json"]
+    before = COUNTERS.snapshot()
+    store.commit(record("a1", people=["slack:U1", "slack:U2"], state="x"), audit=[{"n": 1}],
+                 outbox=[{"id": "m1"}])
+    after = COUNTERS.snapshot()
+    assert writes == []
+    assert after["journal_lines"] - before["journal_lines"] == 1
+    assert after["fsyncs"] - before["fsyncs"] == 1
+    assert apps_of(store, "slack:U2") == ["a1"]
 
 
 # -- outbox -------------------------------------------------------------------------------------
@@ -300,7 +307,10 @@ def test_outbox_message_pending_until_marked_sent(store):
     sent = store.outbox("app1")[0]
     assert sent["status"] == "sent" and sent["sent_at"] == "2026-11-26T10:00:05+09:00"
     assert sent["kind"] == "acknowledgment"
-    assert not (store._paths.pending / "app1.json").exists()
+    store.checkpoint()  # the sent messages move to the history; the file keeps what is unsent
+    assert TinyStore(store._paths.root).pending_outbox() == []
+    assert [m["id"] for m in TinyStore(store._paths.root).outbox("app1")] == ["m1", "m2"]
+    assert json.loads(store._paths.app("app1").read_bytes()).get("outbox", {}) == {}
 
 
 def test_a_retry_stays_pending_with_its_attempts(store):
@@ -344,12 +354,17 @@ def test_mark_outbox_rejects_unknown_messages_and_reserved_fields(store):
         store.mark_outbox("app1", "m1", "sent", id="m2")
 
 
-def test_stale_pending_marker_is_cleaned(store):
-    store.commit(record("app1"), outbox=[{"id": "m1", "status": "sent"}])
-    marker = store._paths.pending / "email" / "ghost.json"
-    atomic.atomic_write_bytes(marker, b'{"pending":{"1":{"app_id":"ghost"}}}')
-    assert store.pending_outbox() == []
-    assert not marker.exists()
+def test_pending_outbox_is_rebuilt_by_a_new_reader_and_reading_changes_nothing(store):
+    store.commit(record("app1"), outbox=[{"id": "m1", "status": "sent"}, {"id": "m2"}])
+    store.commit(record("app2"), outbox=[{"id": "m3"}])
+    store.mark_outbox("app2", "m3", "failed")
+    journal = sorted(store._paths.journal.iterdir())
+    before = [p.read_bytes() for p in journal]
+    assert [m["id"] for m in store.pending_outbox()] == ["m2"]
+    assert [p.read_bytes() for p in journal] == before  # a read writes nothing
+    assert [m["id"] for m in TinyStore(store._paths.root).pending_outbox()] == ["m2"]
+    store.checkpoint()
+    assert [m["id"] for m in TinyStore(store._paths.root).pending_outbox()] == ["m2"]
 
 
 def test_pending_outbox_reads_only_the_channels_asked_for(store):
@@ -359,8 +374,9 @@ def test_pending_outbox_reads_only_the_channels_asked_for(store):
     assert {m["id"] for m in store.pending_outbox()} == {"card", "mail"}
     store.mark_outbox("app2", "mail", "sent")
     assert store.pending_outbox(["email"]) == []
-    assert not (store._paths.pending / "email" / "app2.json").exists()
-    assert (store._paths.pending / "review" / "app1.json").exists()  # still waiting for Slack
+    store.checkpoint()
+    meta = json.loads(store._paths.meta.read_bytes())
+    assert meta["pending"] == {"review": ["app1"]}  # still waiting for Slack; nothing for mail
 
 
 # -- seen ids -----------------------------------------------------------------------------------

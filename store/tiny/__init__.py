@@ -1,0 +1,5 @@
+"""The embedded store: a journal, application files, histories and indexes (see ``layout``)."""
+
+from store.tiny.store import OwnedElsewhere, TinyStore
+
+__all__ = ["OwnedElsewhere", "TinyStore"]

@@ -1,0 +1,154 @@
+"""The journal: an append-only log of everything the store was told since its last checkpoint.
+
+One JSON object per line, in segment files ``journal/<seq>.jsonl``. A commit is ONE
+``os.write`` of its line and one ``fdatasync``: the only fsync on the way to a reply. Other lines
+(delivery marks, serials) are written without a sync of their own — they survive a killed
+process (the kernel has them) and become durable with the next commit's ``fdatasync``, which
+covers every earlier write to the file.
+
+Writers hold the store's lock. A line torn by a writer that died mid-write is cut off by the
+next writer before it appends (under the same lock), so every segment reads as whole lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from store.atomic import FILE_MODE, ensure_dir, fsync_dir
+from store.counters import COUNTERS
+
+log = logging.getLogger("webnaccs.store")
+SUFFIX = ".jsonl"
+
+
+def segment_name(seq: int) -> str:
+    return f"{seq:010d}{SUFFIX}"
+
+
+def segments(folder: Path) -> list[int]:
+    """Sequence numbers of the segments present, oldest first."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(int(n[: -len(SUFFIX)]) for n in names
+                  if n.endswith(SUFFIX) and n[: -len(SUFFIX)].isdigit())
+
+
+class Journal:
+    """Appends to the newest segment and reads what others appended (a follower's position)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        ensure_dir(folder)
+        self.seq = 0  # the segment being followed, and how far it was read
+        self.offset = 0
+        self._fd: int | None = None
+        self._fd_seq = -1
+
+    # --- writing (under the store's lock, after ``follow``) ------------------------------
+
+    def append(self, entry: dict[str, Any], *, sync: bool) -> None:
+        """Write one line to the newest segment; with ``sync`` it is durable when this returns.
+
+        On a failed or short write the segment is cut back to where it was, so nothing of
+        this line stays behind; the error is raised."""
+        line = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode() + b"\n"
+        fd = self._writer()
+        start = self.offset
+        try:
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(f"short write to the journal ({written} of {len(line)} bytes)")
+            if sync:
+                os.fdatasync(fd)
+                COUNTERS.fsyncs += 1
+        except BaseException:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                log.exception("could not cut a failed journal write back")
+            raise
+        COUNTERS.journal_lines += 1
+        self.offset = start + len(line)
+
+    def rotate(self) -> int:
+        """Start a new segment (durably named); returns the sequence number of the old one."""
+        old = self.seq
+        self._close()
+        self.seq, self.offset = old + 1, 0
+        path = self.folder / segment_name(self.seq)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
+        os.close(fd)
+        fsync_dir(self.folder)
+        return old
+
+    def drop_through(self, seq: int) -> None:
+        """Delete the segments up to ``seq`` (a checkpoint holds what they said)."""
+        for old in segments(self.folder):
+            if old <= seq:
+                (self.folder / segment_name(old)).unlink(missing_ok=True)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def follow(self, *, writer: bool) -> Iterator[dict[str, Any]]:
+        """Every line appended since the last call, across segments, oldest first.
+
+        ``writer``: we hold the lock, so a partial last line is a torn write: cut it off."""
+        present = segments(self.folder)
+        if not present:
+            self.rotate()
+            return
+        if self.seq not in present:  # a checkpoint dropped it, or a fresh reader
+            later = [s for s in present if s > self.seq]
+            self.seq, self.offset = (later[0] if later else present[-1]), 0
+        for seq in [s for s in present if s >= self.seq]:
+            if seq != self.seq:
+                self.seq, self.offset = seq, 0
+            yield from self._read_from(seq, last=seq == present[-1], writer=writer)
+
+    def _read_from(self, seq: int, *, last: bool, writer: bool) -> Iterator[dict[str, Any]]:
+        path = self.folder / segment_name(seq)
+        try:
+            with open(path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        for raw in data[:end].splitlines():
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                log.error("journal %s: an unreadable line was skipped", path.name)
+                continue
+            if isinstance(entry, dict):
+                yield entry
+        self.offset += end
+        if end < len(data) and last and writer:
+            log.warning("journal %s: a line torn by a killed writer was cut off", path.name)
+            with open(path, "r+b") as f:
+                f.truncate(self.offset)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _writer(self) -> int:
+        if self._fd is None or self._fd_seq != self.seq:
+            self._close()
+            path = self.folder / segment_name(self.seq)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
+            self._fd_seq = self.seq
+        return self._fd
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def close(self) -> None:
+        self._close()

@@ -1,0 +1,405 @@
+"""``TinyStore``: the ``bot.ports.Store`` on files under a data directory.
+
+A commit is ONE journal line and one ``fdatasync``; the state it leaves is kept in memory, so a
+turn neither re-reads nor rewrites anything. A checkpoint (``serve`` takes one every so often,
+off the hot path) moves what the journal says into the application files, their histories and
+the indexes, then drops the segments it covered. Every process that opens the directory follows
+the journal under the lock, so ``serve`` and the command line see each other's writes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.ports import Clock
+from store.atomic import DIR_MODE, FILE_MODE, atomic_write_bytes, encode, ensure_dir, is_temp_file, remove_file
+from store.lock import StoreLock
+from store.tiny import apps, indexes, migrate, seen
+from store.tiny.apps import SENT, AppState, Record
+from store.tiny.indexes import Indexes
+from store.tiny.journal import Journal
+from store.tiny.layout import Layout, check_name, is_safe_name
+
+JST = ZoneInfo("Asia/Tokyo")
+PENDING = "pending"
+CACHE = 4096  # applications kept parsed besides those changed since the checkpoint
+
+
+class OwnedElsewhere(RuntimeError):
+    """Another ``serve`` owns the data directory."""
+
+
+class TinyStore:
+    """Durable state in ``data_dir``; safe for threads and for several processes."""
+
+    def __init__(self, data_dir: Path, *, clock: Clock | None = None) -> None:
+        root = Path(data_dir)
+        ensure_dir(root)
+        os.chmod(root, DIR_MODE)  # it holds secrets; only the owner may look inside
+        self._paths = Layout(root)
+        self._lock = StoreLock(self._paths.lock)
+        self._clock = clock
+        self._dirty: dict[str, AppState] = {}  # changed since the checkpoint (the journal has it)
+        self._touched: dict[str, int] = {}  # how often each dirty one changed: a checkpoint
+        self._cache: OrderedDict[str, AppState] = OrderedDict()  # read from their files
+        self._owner_fd: int | None = None
+        with self._lock:
+            migrate.if_needed(self._paths)
+            self._index = Indexes.load(self._paths)
+            self._journal = Journal(self._paths.journal)
+            self._journal.seq = self._index.seq
+            self._journal.drop_through(self._index.seq - 1)  # a checkpoint cut short after its meta
+            self._follow()
+
+    @contextmanager
+    def locked(self, *keys: str) -> Iterator[None]:
+        """Serialise a read-modify-write sequence across threads and processes (``keys``
+        name what it is about; one directory has one lock, so they need not be told apart)."""
+        with self._lock:
+            if self._lock.outermost:
+                self._follow()
+            yield
+
+    def close(self) -> None:
+        self._journal.close()
+        self._lock.close()
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
+
+    def own(self) -> None:
+        """Claim the directory for this process (``serve``): only the owner takes checkpoints."""
+        fd = os.open(self._paths.owner, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OwnedElsewhere(f"another webnaccs-bot serve is using {self._paths.root}") from None
+        self._owner_fd = fd
+
+    # -- applications ------------------------------------------------------------------------
+
+    def get(self, app_id: str) -> Record | None:
+        check_name(app_id)
+        with self.locked():
+            state = self._state(app_id)
+            return state.decoded() if state else None
+
+    def commit(self, record: Record, *, audit: Sequence[Mapping[str, Any]] = (),
+               outbox: Sequence[Mapping[str, Any]] = ()) -> None:
+        """The record, its audit entries and its outgoing messages in ONE journal line, synced.
+
+        When this returns, all of it survives a crash; when it raises, none of it is there."""
+        if not isinstance(record, Mapping):
+            raise ValueError("record must be a mapping")
+        app_id = check_name(record.get("id"))
+        _people(record)
+        number = record.get("acceptance_number")
+        if number is not None:
+            check_name(number, "acceptance number")
+        if record.get("wakeup") is not None:
+            check_name(record["wakeup"], "wakeup day")
+        entries = [_mapping(entry, "audit entry") for entry in audit]
+        messages = [self._new_message(message, app_id) for message in outbox]
+        with self.locked():
+            state = self._state(app_id)
+            known = set(state.outbox) if state else set()
+            for message in messages:
+                if message["id"] in known:
+                    raise ValueError(f"duplicate outbox message id {message['id']!r}")
+                known.add(message["id"])
+            if number is not None:
+                owner = self._index.owner(number)
+                if owner not in (None, app_id) and (self.get(owner) or {}).get("acceptance_number") == number:
+                    raise ValueError(f"acceptance number {number} already belongs to {owner}")
+            entry = {"op": "commit", "app": app_id, "rev": (state.rev if state else 0) + 1,
+                     "record": dict(record), "audit": entries, "outbox": messages}
+            self._journal.append(entry, sync=True)
+            self._apply(entry)
+
+    def records_of(self, person_key: str) -> list[Record]:
+        """The records of a person's applications, oldest first (the record, not the index,
+        decides whether the person takes part)."""
+        with self.locked():
+            records = [self.get(app_id) for app_id in self._index.apps_of(person_key) if is_safe_name(app_id)]
+            return [r for r in records if r is not None and person_key in (r.get("people") or ())]
+
+    def all_ids(self) -> Iterator[str]:
+        """Every stored application id, sorted (walks the folder: for operators, not hot paths)."""
+        ids: set[str] = set()
+        with self.locked():
+            ids |= set(self._dirty)
+            if self._paths.apps.is_dir():
+                for shard in self._paths.apps.iterdir():
+                    if shard.is_dir():
+                        ids |= {n[:-5] for n in os.listdir(shard) if n.endswith(".json") and is_safe_name(n[:-5])}
+        return iter(sorted(ids))
+
+    def audit(self, app_id: str) -> list[Record]:
+        with self.locked():
+            archived, _ = apps.history(self._paths.history(check_name(app_id)))
+            state = self._state(app_id)
+            merged = {**archived, **{(rev, n): entry for rev, n, entry in (state.audit if state else [])}}
+            return [dict(merged[k]) for k in sorted(merged)]
+
+    # -- acceptance numbers ------------------------------------------------------------------
+
+    def next_acceptance_serial(self, year: int) -> int:
+        """The next serial (1, 2, …) for a two-digit filing year; never returns one twice.
+
+        It is in the journal before it is returned (synced by the commit that uses it)."""
+        if isinstance(year, bool) or not isinstance(year, int) or not 0 <= year <= 99:
+            raise ValueError(f"invalid two-digit year: {year!r}")
+        with self.locked():
+            serial = self._index.next_serial(year)
+            self._journal.append({"op": "serial", "year": f"{year:02d}", "last": serial}, sync=False)
+            return serial
+
+    def by_number(self, acceptance_number: str) -> Record | None:
+        """The application filed under this number; None if unknown (or not a valid number)."""
+        if not is_safe_name(acceptance_number):
+            return None
+        with self.locked():
+            owner = self._index.owner(acceptance_number)
+            record = self.get(owner) if is_safe_name(owner) else None
+            if record is None or record.get("acceptance_number") != acceptance_number:
+                return None
+            return record
+
+    # -- outbox ------------------------------------------------------------------------------
+
+    def outbox(self, app_id: str) -> list[Record]:
+        """Every message of the application: those sent (from its history), then the others."""
+        with self.locked():
+            _, sent = apps.history(self._paths.history(check_name(app_id)))
+            state = self._state(app_id)
+            current = state.outbox if state else {}
+            return [dict(m) for m in sent if m.get("id") not in current] + [dict(m) for m in current.values()]
+
+    def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
+        """Messages with status "pending" (each with ``app_id``), oldest first; only those of
+        ``channels`` when given. A read: it changes nothing."""
+        wanted = None if channels is None else set(channels)
+        found: list[tuple[tuple[float, str, int], Record]] = []
+        with self.locked():
+            for app_id in sorted(self._index.pending_ids(wanted)):
+                state = self._state(app_id)
+                pending = [m for m in (state.outbox.values() if state else ()) if m.get("status") == PENDING]
+                for position, message in enumerate(pending):
+                    if wanted is None or message.get("channel") in wanted:
+                        key = (_instant(message.get("created_at")), app_id, position)
+                        found.append((key, {**message, "app_id": app_id}))
+        found.sort(key=lambda item: item[0])
+        return [message for _, message in found]
+
+    def claim_outbox(self, channels: Iterable[str], *, lease_seconds: float) -> list[Record]:
+        """What a dispatcher should deliver now: one process owns the directory, so this is
+        every pending message (PostgreSQL leases them instead)."""
+        return self.pending_outbox(channels)
+
+    def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
+        """Set a message's status (``sent``, ``failed``, ``pending`` to retry …) and merge ``info``.
+
+        One journal line, not synced (it survives a killed process; a power cut may send the
+        message again). Raises KeyError when the application has no such message."""
+        check_name(app_id)
+        if not isinstance(status, str) or not status:
+            raise ValueError(f"invalid status: {status!r}")
+        if reserved := {"id", "app_id"} & info.keys():
+            raise ValueError(f"cannot change {sorted(reserved)} of an outbox message")
+        with self.locked():
+            state = self._state(app_id)
+            if state is None or message_id not in state.outbox:
+                raise KeyError(f"no outbox message {message_id!r} in application {app_id}")
+            entry = {"op": "mark", "app": app_id, "id": message_id, "status": status, "info": info}
+            self._journal.append(entry, sync=False)
+            self._apply(entry)
+
+    # -- wake-ups ----------------------------------------------------------------------------
+
+    def wakeups_due(self, day: str) -> list[tuple[str, str]]:
+        """(day, app id) of every application whose ``wakeup`` is on or before ``day``."""
+        with self.locked():
+            return sorted((d, i) for i, d in self._index.wakeups.items() if d <= day)
+
+    def drop_wakeup(self, day: str, app_id: str) -> None:
+        with self.locked():
+            if self._index.wakeups.get(app_id) == day:
+                self._index.set_wakeup(app_id, None)
+
+    # -- seen ids ----------------------------------------------------------------------------
+
+    def mark_seen(self, namespace: str, key: str) -> bool:
+        """Remember an event/message id; True the first time, False when already seen."""
+        if not isinstance(namespace, str) or not isinstance(key, str):
+            raise ValueError("namespace and key must be strings")
+        with self.locked():
+            return seen.mark(self._paths, namespace, key, self._now())
+
+    def prune_seen(self, older_than: datetime) -> int:
+        """Forget seen ids recorded before ``older_than`` (aware); returns how many."""
+        if older_than.tzinfo is None:
+            raise ValueError("older_than must be timezone-aware")
+        removed = 0
+        for path in seen.shards(self._paths):
+            with self.locked():  # one shard at a time: never blocks the others for long
+                removed += seen.prune(path, older_than.timestamp())
+        return removed
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def checkpoint(self) -> int:
+        """Write what the journal holds into the files and drop the segments it covered;
+        returns how many applications were written. The files are written outside the lock,
+        so turns go on meanwhile (their lines go to the new segment)."""
+        with self.locked():
+            if not self._dirty and self._journal.offset == 0:
+                return 0
+            covered = self._journal.rotate()
+            taken = {app_id: (state.copy(), self._touched.get(app_id, 0)) for app_id, state in self._dirty.items()}
+            snap = self._index.snapshot(self._journal.seq)
+        try:
+            for app_id, (state, _) in taken.items():
+                sent = [m for m in state.outbox.values() if m.get("status") == SENT]
+                apps.archive(self._paths.history(app_id), state.audit, sent)
+                apps.save(self._paths.app(app_id), state)
+            indexes.write(self._paths, snap, atomic_write_bytes)
+        except BaseException:
+            with self.locked():
+                self._index.restore_dirty(snap)
+            raise
+        with self.locked():
+            self._journal.drop_through(covered)
+            for app_id, (state, touched) in taken.items():
+                self._archived(app_id, state, touched)
+        return len(taken)
+
+    def sweep_temp_files(self) -> int:
+        """Delete temp files a killed writer left behind; returns how many.
+
+        Every write holds the lock, so under it any temp file is an orphan."""
+        removed = 0
+        with self.locked():
+            for folder, _, names in os.walk(self._paths.root):
+                for name in names:
+                    if is_temp_file(name):
+                        remove_file(Path(folder) / name)
+                        removed += 1
+        return removed
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _follow(self) -> None:
+        for entry in self._journal.follow(writer=True):
+            self._apply(entry)
+
+    def _state(self, app_id: str) -> AppState | None:
+        state = self._dirty.get(app_id)
+        if state is not None:
+            return state
+        state = self._cache.get(app_id)
+        if state is not None:
+            self._cache.move_to_end(app_id)
+            return state
+        state = apps.load(self._paths.app(app_id))
+        if state is not None:
+            self._cache[app_id] = state
+            if len(self._cache) > CACHE:
+                self._cache.popitem(last=False)
+        return state
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        """One journal line onto the state in memory (the same for a writer and a follower)."""
+        op = entry.get("op")
+        if op == "serial":
+            self._index.note_serial(str(entry.get("year")), int(entry.get("last") or 0))
+            return
+        app_id = entry.get("app")
+        if not is_safe_name(app_id):
+            return
+        state = self._state(app_id)
+        if op == "commit":
+            record = entry["record"]
+            for person in _people(record):  # facts that held: true also of a line already in
+                self._index.add_person(person, app_id)  # the application file, whose index
+            if record.get("acceptance_number"):  # a checkpoint cut short may not have written
+                self._index.add_number(str(record["acceptance_number"]), app_id)
+            if state is not None and state.rev >= int(entry["rev"]):
+                self._index.set_wakeup(app_id, state.decoded().get("wakeup"))
+                self._index.set_pending(app_id, state.pending_channels())
+                return  # already in the application file
+            state = AppState(int(entry["rev"]), encode(record), dict(state.outbox) if state else {},
+                             list(state.audit) if state else [])
+            state.audit += [(state.rev, n, a) for n, a in enumerate(entry.get("audit") or [])]
+            for message in entry.get("outbox") or []:
+                state.outbox[str(message["id"])] = message
+            self._index.set_wakeup(app_id, record.get("wakeup"))
+        elif op == "mark" and state is not None and entry.get("id") in state.outbox:
+            message = state.outbox[str(entry["id"])]
+            message.update({**(entry.get("info") or {}), "status": entry.get("status")})
+        else:
+            return
+        self._cache.pop(app_id, None)
+        self._dirty[app_id] = state
+        self._touched[app_id] = self._touched.get(app_id, 0) + 1
+        self._index.set_pending(app_id, state.pending_channels())
+
+    def _archived(self, app_id: str, written: AppState, touched: int) -> None:
+        """After a checkpoint: forget what it archived; an application unchanged since is clean."""
+        state = self._dirty.get(app_id)
+        if state is None:
+            return
+        state.audit = [a for a in state.audit if a[0] > written.rev]
+        done = {k for k, m in written.outbox.items() if m.get("status") == SENT}
+        state.outbox = {k: m for k, m in state.outbox.items() if k not in done}
+        if self._touched.get(app_id) == touched:
+            del self._dirty[app_id], self._touched[app_id]
+            self._cache[app_id] = state
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(JST)
+
+    def _new_message(self, message: object, app_id: str) -> Record:
+        fields = _mapping(message, "outbox message")
+        if not isinstance(fields.get("id"), str) or not fields["id"]:
+            raise ValueError("an outbox message needs a non-empty string id")
+        if fields.get("app_id", app_id) != app_id:
+            raise ValueError("an outbox message belongs to the application it is committed with")
+        fields.setdefault("status", PENDING)
+        fields.setdefault("created_at", self._now().isoformat())
+        return fields
+
+
+def _mapping(value: object, what: str) -> Record:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} must be a mapping")
+    return dict(value)
+
+
+def _people(record: Mapping[str, Any]) -> list[str]:
+    people = record.get("people") or []
+    if not isinstance(people, list | tuple) or not all(isinstance(p, str) for p in people):
+        raise ValueError("record people must be a list of person keys")
+    return list(dict.fromkeys(people))
+
+
+def _instant(value: object) -> float:
+    """Seconds since the epoch for an ISO timestamp (naive = Japan time); unknown sorts last."""
+    if not isinstance(value, str):
+        return math.inf
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return math.inf
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=JST)
+    return moment.timestamp()
