@@ -40,6 +40,12 @@ class Command:
     person: Person
     key: str | None = None
     text: str = ""
+    replayable: bool = False  # the channel keeps the message on disk until its turn is durable
+
+    @property
+    def sync(self) -> bool:
+        """Whether the turn's write must reach the disk before it returns."""
+        return not self.replayable
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ dropping spaces and polite tails (``bot.text.squash``), so full-width and ``で�
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot import commands as C
 from bot.text import nfkc, squash
@@ -43,24 +44,24 @@ _SIMPLE: tuple[tuple[frozenset[str], type[C.Command]], ...] = (
 )
 
 
-def read(text: str, *, person: C.Person, key: str | None = None) -> C.Command:
+def read(text: str, *, person: C.Person, key: str | None = None, replayable: bool = False) -> C.Command:
     """What ``text`` asks for. Anything that is not one of the words is an ``Answer``; each
     command keeps ``text``, so a handler can take a word as an ordinary answer where the
-    question expects text (a company called 登録, say)."""
+    question expects text (a company called 登録, say). ``key`` and ``replayable`` are the
+    inbound message's (see ``bot.commands.Command``)."""
     word = squash(text)
+    said: dict[str, Any] = {"person": person, "key": key, "text": text, "replayable": replayable}
     if word in ENGLISH or word in JAPANESE:
-        return C.SetLanguage(person=person, key=key, text=text,
-                             lang="en" if word in ENGLISH else "ja")
+        return C.SetLanguage(**said, lang="en" if word in ENGLISH else "ja")
     for words, kind in _SIMPLE:
         if word in words:
-            return kind(person=person, key=key, text=text)
+            return kind(**said)
     if word in FORM_PDF or word in NOTICE_PDF:
-        document = Document.FORM if word in FORM_PDF else Document.NOTICE
-        return C.RequestDocument(person=person, key=key, text=text, document=document)
+        return C.RequestDocument(**said, document=Document.FORM if word in FORM_PDF else Document.NOTICE)
     edit = _EDIT_PREFIX.match(nfkc(text))
     if edit:
-        return C.Edit(person=person, key=key, text=text, target=edit.group(2))
-    return C.Answer(person=person, key=key, text=text)
+        return C.Edit(**said, target=edit.group(2))
+    return C.Answer(**said)
 
 
 def is_yes(text: str) -> bool:

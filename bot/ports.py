@@ -45,7 +45,10 @@ class Store(Protocol):
     read-modify-write sequence across threads and processes.
     """
 
-    def locked(self) -> AbstractContextManager[None]: ...
+    def locked(self, *keys: str) -> AbstractContextManager[None]:
+        """Hold what a read-modify-write sequence needs: ``keys`` name the people or the
+        application it is about (a store may lock only those, or everything)."""
+        ...
 
     def get(self, app_id: str) -> Record | None: ...
 
@@ -55,11 +58,13 @@ class Store(Protocol):
         *,
         audit: Sequence[AuditEntry] = (),
         outbox: Sequence[OutboxMessage] = (),
+        sync: bool = True,
     ) -> None:
         """Write the record, append audit entries and queue outbox messages in ONE atomic write.
 
-        When this returns, all of it survives a crash; when it raises or the process dies
-        before it returns, none of it is visible (the previous record stays intact).
+        When this returns, all of it survives a crash (with ``sync`` False: a killed process,
+        and a power cut once the store next syncs); when it raises or the process dies before
+        it returns, none of it is visible (the previous record stays intact).
         """
         ...
 
@@ -81,6 +86,11 @@ class Store(Protocol):
 
     def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
         """Outbox messages not yet sent (each carries ``app_id`` and ``id``), oldest first."""
+        ...
+
+    def claim_outbox(self, channels: Iterable[str], *, lease_seconds: float) -> list[Record]:
+        """Pending messages of ``channels`` that this process may deliver now; with several
+        processes each message is given to one of them at a time (for ``lease_seconds``)."""
         ...
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None: ...

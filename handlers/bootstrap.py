@@ -131,8 +131,9 @@ def slack_channel(bot: Bot, **options: Any) -> SlackChannel:
     """Build only when ``config.slack_enabled`` (Slack's libraries load here)."""
     from handlers.slack import SlackChannel
 
-    return SlackChannel(config=bot.config, service=bot.service, renderer=bot.renderer,
-                        store=bot.store, inbox=Spool(bot.config.data_dir / "slack_inbox"), **options)
+    legacy = bot.config.data_dir / "slack_inbox"  # written by the first release before each 200
+    return SlackChannel(config=bot.config, service=bot.service, renderer=bot.renderer, store=bot.store,
+                        inbox=Spool(legacy) if legacy.is_dir() else None, **options)
 
 
 def channels(bot: Bot) -> list[Channel]:

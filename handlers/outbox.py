@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bot.ports import Clock, Store
 
 log = logging.getLogger("webnaccs.outbox")
+LEASE = 120.0  # seconds a claimed message is this dispatcher's before another may take it
 
 
 class Retry(Exception):
@@ -87,7 +88,8 @@ class Dispatcher:
 
     async def drain(self) -> int:
         """Deliver every message that is due; returns how many were sent."""
-        pending = await asyncio.to_thread(self.store.pending_outbox, self.senders.keys())
+        pending = await asyncio.to_thread(self.store.claim_outbox, list(self.senders),
+                                          lease_seconds=LEASE)
         now = self.clock.now()
         queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
         waiting: set[tuple[str, str]] = set()  # recipients whose earlier message waits for a retry

@@ -17,7 +17,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot import dates
-from handlers import bootstrap, scheduler
+from handlers import bootstrap, scheduler, upkeep
 from handlers.bootstrap import Bot
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
@@ -58,11 +58,14 @@ class Running:
         for task in self.tasks:
             await task
         await self.runner.cleanup()
+        await upkeep.checkpoint(self.bot.store, holders(self.channels))
+        self.bot.store.disown()
 
 
 async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     channels = list(bootstrap.channels(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
+    bot.store.own()  # one serve per data directory: it alone takes checkpoints
     await asyncio.to_thread(bot.store.sweep_temp_files)  # left by a kill in the middle of a write
     app = make_app(service=bot.service, renderer=bot.renderer, links=bot.links, lang=bot.config.lang)
     for channel in channels:
@@ -77,9 +80,15 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     running = Running(bot, channels, dispatcher, runner, port)
     running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))
     running.tasks.append(asyncio.create_task(scheduler.run(bot.service, running.stop_event)))
+    running.tasks.append(asyncio.create_task(upkeep.run(bot.store, holders(channels), bot.service.clock,
+                                                        running.stop_event)))
     for channel in channels:
         await channel.start()
     return running
+
+
+def holders(channels: Sequence[Channel]) -> list[upkeep.Holder]:
+    return [c for c in channels if isinstance(c, upkeep.Holder)]
 
 
 def run(bot: Bot) -> int:

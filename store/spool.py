@@ -33,6 +33,7 @@ class Spool:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.failed = self.folder / "failed"
+        self._processed: list[str] = []
         ensure_dir(self.folder)
 
     def put(self, raw: bytes, envelope: dict[str, Any]) -> str:
@@ -48,7 +49,8 @@ class Spool:
             entries = os.listdir(self.folder)
         except FileNotFoundError:
             return []
-        return sorted(n for n in entries if n.endswith(SUFFIX) and not is_temp_file(n))
+        done = set(self._processed)
+        return sorted(n for n in entries if n.endswith(SUFFIX) and not is_temp_file(n) and n not in done)
 
     def read(self, name: str) -> Spooled:
         payload = (self.folder / _checked(name)).read_bytes()
@@ -59,6 +61,24 @@ class Spool:
     def done(self, name: str) -> None:
         """Forget a processed message (durably)."""
         remove_file(self.folder / _checked(name))
+
+    def processed(self, name: str) -> None:
+        """The core has what this message meant, perhaps not yet on disk (its write was not
+        synced: this file is what makes it durable). Removed by ``release``."""
+        self._processed.append(_checked(name))
+
+    @property
+    def processed_count(self) -> int:
+        return len(self._processed)
+
+    def release(self, count: int) -> int:
+        """Remove the first ``count`` messages processed: those counted before a checkpoint of
+        the store began, which made their effects durable. A kill before the removal reaches
+        the disk means they are read again at the next start, recognised by their Message-IDs."""
+        names, self._processed = self._processed[:count], self._processed[count:]
+        for name in names:
+            (self.folder / name).unlink(missing_ok=True)
+        return len(names)
 
     def set_aside(self, name: str) -> None:
         """Move a message that cannot be processed to ``failed/`` for the operator."""

@@ -43,7 +43,7 @@ class MemoryStore:
         self._lock = threading.RLock()
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, *keys: str) -> Iterator[None]:
         with self._lock:
             yield
 
@@ -51,7 +51,7 @@ class MemoryStore:
         return copy.deepcopy(self.records.get(app_id))
 
     def commit(self, record: dict[str, Any], *, audit: Sequence[dict[str, Any]] = (),
-               outbox: Sequence[dict[str, Any]] = ()) -> None:
+               outbox: Sequence[dict[str, Any]] = (), sync: bool = True) -> None:
         with self._lock:
             app_id = record["id"]
             self.records[app_id] = copy.deepcopy(record)
@@ -96,6 +96,9 @@ class MemoryStore:
         wanted = None if channels is None else set(channels)
         return [{**m, "app_id": a} for a, ms in self.outboxes.items() for m in ms
                 if m["status"] == "pending" and (wanted is None or m.get("channel") in wanted)]
+
+    def claim_outbox(self, channels: Iterable[str], *, lease_seconds: float) -> list[dict[str, Any]]:
+        return self.pending_outbox(channels)
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
         for m in self.outboxes.get(app_id, []):

@@ -51,7 +51,7 @@ class Service:
         core = self.core
         if isinstance(command, C.RunReminders):
             return reminding.run(core)  # takes the lock per application
-        with core.store.locked():
+        with core.store.locked(*_keys(command)):
             match command:
                 case C.Decide():
                     return review.decide(core, command)
@@ -81,7 +81,7 @@ class Service:
         draft = core.open_draft(apps)
         if draft is None:
             if apps and isinstance(command, C.ShowStatus):
-                return core.commit(apps[-1], person, [core.engine.status(apps[-1])], key=command.key)
+                return core.commit(apps[-1], person, [core.engine.status(apps[-1])], key=command.key, sync=command.sync)
             return drafting.start(core, command, apps)
         return drafting.converse(core, draft, command)
 
@@ -146,3 +146,14 @@ class Service:
 
     def id_codes(self, app: Application) -> list[dict[str, Any]]:
         return review.id_codes(self.core, app)
+
+
+def _keys(command: C.Command | C.Decide | C.Note) -> tuple[str, ...]:
+    """What a command's turn is about, for the store's lock."""
+    match command:
+        case C.Decide():
+            return (f"number:{command.number}",)
+        case C.Note():
+            return (f"app:{command.app_id}",)
+        case _:
+            return command.person.keys

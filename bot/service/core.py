@@ -116,25 +116,28 @@ class Core:
                             source=before, target=app.state, reason=app.closed_reason or "")]
 
     def commit(self, app: Application, person: Person, replies: list[Reply], *, key: str | None,
-               audit: Sequence[AuditEntry] = (), outbox: Sequence[OutboxMessage] = (),
+               sync: bool = True, audit: Sequence[AuditEntry] = (), outbox: Sequence[OutboxMessage] = (),
                changed: bool = False, events: Sequence[Event] = ()) -> Outcome:
         """Save what changed; replies to a person reached through a channel go to the outbox
-        in the same write, so an answer is never acknowledged without its reply queued."""
+        in the same write, so an answer is never acknowledged without its reply queued.
+
+        ``sync`` False: the message this answers is kept durably by its channel until the
+        write is (a spooled mail), so the write need not wait for the disk."""
         routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
         if key is not None:
             app.inbound = [*app.inbound, key][-INBOUND_KEPT:]
             changed = True
         if changed or routed:
             app.active_at = self.clock.now().isoformat()  # the person acted: not idle
-            self.save(app, audit=audit, outbox=[*routed, *outbox])  # the reply first
+            self.save(app, audit=audit, outbox=[*routed, *outbox], sync=sync)  # the reply first
         return Outcome(app, replies, events=list(events))
 
     def save(self, app: Application, *, audit: Sequence[AuditEntry] = (),
-             outbox: Sequence[OutboxMessage] = ()) -> None:
+             outbox: Sequence[OutboxMessage] = (), sync: bool = True) -> None:
         app.version += 1
         wakeup = reminders.next_wakeup(app, self.policy)
         app.wakeup = wakeup.isoformat() if wakeup else None
-        self.store.commit(app.to_record(), audit=audit, outbox=outbox)
+        self.store.commit(app.to_record(), audit=audit, outbox=outbox, sync=sync)
         if outbox:
             self.notify()
 

@@ -24,14 +24,14 @@ def request(core: Core, apps: list[Application], command: C.RequestDocument) -> 
     start = (app.review or {}).get("start_date") if app.state in (State.APPROVED, State.ACTIVE) else None
     if kind == Document.NOTICE and (start is None or core.today() < date.fromisoformat(start)):
         return core.commit(app, person, [Reply("document_not_yet", params={**params, "start_date": start})],
-                           key=command.key)
+                           key=command.key, sync=command.sync)
     if person.address is None:  # the terminal: the operator's command writes the file
-        return core.commit(app, person, [Reply("document_command", params=params)], key=command.key)
+        return core.commit(app, person, [Reply("document_command", params=params)], key=command.key, sync=command.sync)
     now = core.now()
     message: OutboxMessage = {
         "id": f"document-{kind}-{app.version}", "kind": "notice", "notice": "document",
         "lang": app.lang, "created_at": now.isoformat(), "role": "applicant",
         "channel": person.channel, "to": person.address, "acceptance_number": app.acceptance_number,
         "params": {**notices.decision_params(app, now), "document": str(kind)}}
-    return core.commit(app, person, [Reply("document_sent", params=params)], key=command.key,
+    return core.commit(app, person, [Reply("document_sent", params=params)], key=command.key, sync=command.sync,
                        outbox=[message])

@@ -20,11 +20,11 @@ def start(core: Core, command: C.Command, apps: list[Application]) -> Outcome:
     draft = core.open_draft(apps)
     if draft is not None:
         replies = [Reply("resumed"), core.engine.prompt(draft, core.today())]
-        return core.commit(draft, person, replies, key=command.key)
+        return core.commit(draft, person, replies, key=command.key, sync=command.sync)
     lang = command.lang if isinstance(command, C.Start | C.SetLanguage) else None
     app, entry = core.new_draft(person, lang)
     replies = core.engine.begin(app, core.today())
-    return core.commit(app, person, replies, key=command.key, audit=[entry], changed=True,
+    return core.commit(app, person, replies, key=command.key, sync=command.sync, audit=[entry], changed=True,
                        events=[Created(app.id)])
 
 
@@ -34,9 +34,9 @@ def resume(core: Core, command: C.Resume) -> Outcome:
     draft = core.open_draft(apps)
     if draft is not None:
         return core.commit(draft, command.person, [core.engine.prompt(draft, core.today())],
-                           key=command.key)
+                           key=command.key, sync=command.sync)
     if apps:
-        return core.commit(apps[-1], command.person, [core.engine.status(apps[-1])], key=command.key)
+        return core.commit(apps[-1], command.person, [core.engine.status(apps[-1])], key=command.key, sync=command.sync)
     return Outcome(None, [Reply("no_application")])
 
 
@@ -96,14 +96,14 @@ def fill(core: Core, command: C.Fill) -> Outcome:
     replies = core.engine.fill(app, dict(command.values), core.today())
     audit += core.transition(app, before, person)
     core.remember(app, person)
-    return core.commit(app, person, [*intro, *replies], key=command.key, audit=audit,
+    return core.commit(app, person, [*intro, *replies], key=command.key, sync=command.sync, audit=audit,
                        changed=True, events=events)
 
 
 def _after(core: Core, app: Application, command: C.Command, before: State, turn: Turn) -> Outcome:
     if turn.submit:
-        return filing.file(core, app, command.person, key=command.key)
+        return filing.file(core, app, command.person, key=command.key, sync=command.sync)
     person = command.person
     audit = core.transition(app, before, person)
     core.remember(app, person)
-    return core.commit(app, person, turn.replies, key=command.key, audit=audit, changed=True)
+    return core.commit(app, person, turn.replies, key=command.key, sync=command.sync, audit=audit, changed=True)

@@ -12,7 +12,7 @@ from bot.service.core import Core
 from bot.vocabulary import Mode, State
 
 
-def file(core: Core, app: Application, person: Person, *, key: str | None) -> Outcome:
+def file(core: Core, app: Application, person: Person, *, key: str | None, sync: bool = True) -> Outcome:
     """Assign the acceptance number and move to 受付 (under_review) in one write.
 
     A returned application is filed again under the number it already has."""
@@ -32,5 +32,5 @@ def file(core: Core, app: Application, person: Person, *, key: str | None) -> Ou
     core.remember(app, person)
     outbox = [*notices.acknowledgment(app, now), *notices.review(app, now, "request")]
     params = notices.acknowledgment_params(app, now)
-    return core.commit(app, person, [Reply("filed", params=params)], key=key, audit=[entry],
+    return core.commit(app, person, [Reply("filed", params=params)], key=key, sync=sync, audit=[entry],
                        outbox=outbox, changed=True, events=[Filed(app.id, app.acceptance_number)])

@@ -27,7 +27,7 @@ def typed(core: Core, apps: list[Application], command: C.Command) -> Outcome | 
         return None
     app.conversation = {**app.conversation, "mode": Mode.CONFIRM_WITHDRAW, "back": app.conversation}
     return core.commit(app, command.person, [Reply("withdraw_confirm", params={
-        "acceptance_number": app.acceptance_number}, choices=[C.YES, C.NO])], key=command.key,
+        "acceptance_number": app.acceptance_number}, choices=[C.YES, C.NO])], key=command.key, sync=command.sync,
         changed=True)
 
 
@@ -39,7 +39,7 @@ def answer(core: Core, app: Application, command: C.Command, yes: bool) -> Outco
         replies = [Reply("withdraw_kept", params={"acceptance_number": app.acceptance_number})]
         if app.state == State.RETURNED:
             replies.append(core.engine.prompt(app, core.today()))
-        return core.commit(app, person, replies, key=command.key, changed=True)
+        return core.commit(app, person, replies, key=command.key, sync=command.sync, changed=True)
     now = core.now()
     entry = app.move(State.WITHDRAWN, at=now, actor=person.key, reason="withdrawn by the applicant")
     app.conversation = {"field": None, "mode": Mode.WITHDRAWN, "failures": 0}
@@ -47,5 +47,5 @@ def answer(core: Core, app: Application, command: C.Command, yes: bool) -> Outco
               *notices.review(app, now, "withdrawn")]
     number = app.acceptance_number or ""
     return core.commit(app, person, [Reply("withdrawn", params={"acceptance_number": number})],
-                       key=command.key, audit=[entry], outbox=outbox, changed=True,
+                       key=command.key, sync=command.sync, audit=[entry], outbox=outbox, changed=True,
                        events=[Withdrawn(app.id, number)])

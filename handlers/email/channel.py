@@ -91,6 +91,14 @@ class EmailChannel:
             await self._worker
             self._worker = None
 
+    def before_checkpoint(self) -> int:
+        return self.spool.processed_count
+
+    async def checkpointed(self, mark: int) -> None:
+        """A checkpoint of the store began after ``mark`` mails were processed: their turns
+        are durable now, so the mails can go."""
+        await asyncio.to_thread(self.spool.release, mark)
+
     async def drain(self) -> None:
         """Wait until every mail accepted so far has been processed (for tests and shutdown)."""
         await self._queue.join()
@@ -151,7 +159,7 @@ class EmailChannel:
                 return
             log.info("inbound mail %s: %s %s", name, result.action, result.reason)
             self.results.append((name, result))
-            await asyncio.to_thread(self.spool.done, name)
+            self.spool.processed(name)  # removed once a checkpoint has made its turn durable
             return
 
 

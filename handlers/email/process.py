@@ -93,24 +93,25 @@ class Processor:
         person = Person(key=key, channel="email", prefill={"applicant_email": mail.sender},
                         aliases=aliases, address=mail.sender)
         text = quotes.answer_text(mail.text, self.markers)
-        said = intents.read(text, person=person, key=mail.key)
+        said = intents.read(text, person=person, key=mail.key, replayable=True)
         draft = self.service.open_draft(person)
         if draft is None:
             past = self.service.applications_of(person)
             starts = isinstance(said, C.Start) or (
                 bool(past) and past[-1].state == State.CLOSED and not isinstance(said, C.ShowStatus))
-            command: C.Command = C.Start(person=person, key=mail.key) if starts \
-                else C.ShowStatus(person=person, key=mail.key)
+            command: C.Command = C.Start(person=person, key=mail.key, replayable=True) if starts \
+                else C.ShowStatus(person=person, key=mail.key, replayable=True)
             return self._result(self.service.dispatch(command))
         values = fillin.parse(text, self.labels)
         current = draft.conversation.get("field")
         if len(values) == 1 and current in values:
-            said = intents.read(values[current], person=person, key=mail.key)
+            said = intents.read(values[current], person=person, key=mail.key, replayable=True)
             return self._result(self.service.dispatch(said))
         if values:
-            return self._result(self.service.fill(person, values, key=mail.key), "filled")
+            return self._result(self.service.dispatch(C.Fill(
+                person=person, values=values, key=mail.key, replayable=True)), "filled")
         if not text:  # nothing written above the quote: the current question again
-            said = C.Start(person=person, key=mail.key)
+            said = C.Start(person=person, key=mail.key, replayable=True)
         return self._result(self.service.dispatch(said))
 
     # --- a new mail to the bot's address --------------------------------------------------
@@ -121,18 +122,19 @@ class Processor:
                         prefill={"applicant_email": mail.sender}, address=mail.sender)
         text = quotes.answer_text(mail.text, self.markers)
         subject = _SUBJECT_PREFIX.sub("", mail.subject).strip()
-        said = intents.read(text or subject, person=person, key=mail.key)
+        said = intents.read(text or subject, person=person, key=mail.key, replayable=True)
         if self.service.open_draft(person) is not None:
             # Answers come only by reply: send the current question with its reply address.
             if not isinstance(said, C.ShowStatus):
-                said = C.Start(person=person, key=mail.key)
+                said = C.Start(person=person, key=mail.key, replayable=True)
             return self._result(self.service.dispatch(said))
         values = fillin.parse(text, self.labels)
         if values:
-            return self._result(self.service.fill(person, values, key=mail.key), "filled")
+            return self._result(self.service.dispatch(C.Fill(
+                person=person, values=values, key=mail.key, replayable=True)), "filled")
         if not isinstance(said, C.ShowStatus | C.SetLanguage):
             lang = "en" if _looks_english(f"{subject}\n{text}") else None
-            said = C.Start(person=person, key=mail.key, lang=lang)
+            said = C.Start(person=person, key=mail.key, lang=lang, replayable=True)
         return self._result(self.service.dispatch(said))
 
     # --- helpers --------------------------------------------------------------------------

@@ -28,13 +28,14 @@ from store.spool import Spool
 COMMAND = "/webnaccs"
 T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
+TAKEN_KEPT = 1000
 
 
 class Applicants:
     def __init__(self, *, service: Service, renderer: Renderer, people: People, home: HomeTab,
                  lang: str, form_dates: int = 10, inbox: Spool | None = None) -> None:
-        self.inbox = inbox
-        self.spooled: dict[str, str] = {}  # event id → its file in the inbox
+        self.inbox = inbox  # DMs a previous release acknowledged: replayed at start
+        self.taken: dict[str, None] = {}  # event ids taken before Bolt saw them (recent ones)
         self.replayed: asyncio.Future[None] | None = None  # older messages first
         self.service = service
         self.renderer = renderer
@@ -55,27 +56,40 @@ class Applicants:
 
     # --- the DM -------------------------------------------------------------------------
 
+    async def take(self, body: dict[str, Any], *, replaying: bool = False) -> None:
+        """A person's DM, before Slack is told it arrived: when this returns, the turn it
+        started is saved (it raises when it could not be). Edits, joins, bots (ourselves
+        included) and other channels are not taken."""
+        event = body.get("event") or {}
+        if not is_dm(event):
+            return
+        user = event.get("user")
+        if not user or user == _bot_user(body):
+            return
+        text = from_slack(event.get("text") or "")
+        if not text.strip():
+            return
+        if not replaying and self.replayed is not None and not self.replayed.done():
+            await asyncio.shield(self.replayed)  # live messages wait for the replay
+        person = await self.people.person(user)
+        async with self.people.lock(user):
+            said = intents.read(text, person=person, key=_event_key(body))
+            await asyncio.to_thread(self.service.dispatch, said)
+        self.taken[str(body.get("event_id"))] = None
+        while len(self.taken) > TAKEN_KEPT:
+            self.taken.pop(next(iter(self.taken)))
+
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
-        """A typed answer. Edits, joins, bots (ourselves included) and other channels are not."""
-        try:
-            if not is_dm(event):
-                return
-            user = event.get("user")
-            if not user or user == context.get("bot_user_id"):
-                return
-            text = from_slack(event.get("text") or "")
-            if not text.strip():
-                return
-            if self.replayed is not None and not self.replayed.done() and context:
-                await asyncio.shield(self.replayed)  # live messages wait for the replay
-            person = await self.people.person(user)
-            async with self.people.lock(user):
-                said = intents.read(text, person=person, key=_event_key(body))
-                await asyncio.to_thread(self.service.dispatch, said)
-        finally:
-            name = self.spooled.pop(str(body.get("event_id")), None)
-            if name and self.inbox is not None:
-                await asyncio.to_thread(self.inbox.done, name)
+        """Bolt's turn, after the channel took the DM before acknowledging it."""
+        if self.taken.pop(str(body.get("event_id")), "missing") is None:
+            return
+        await self.take(body)
+
+    async def replay(self, name: str, body: dict[str, Any]) -> None:
+        """A DM a previous release wrote to its inbox and acknowledged: taken now, then forgotten."""
+        await self.take(body, replaying=True)
+        if self.inbox is not None:
+            await asyncio.to_thread(self.inbox.done, name)
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
@@ -211,6 +225,14 @@ def is_dm(event: dict[str, Any]) -> bool:
     """A person's message in the app's DM (not an edit, a join or a bot)."""
     return event.get("type") == "message" and event.get("channel_type") == "im" \
         and not event.get("subtype") and not event.get("bot_id")
+
+
+def _bot_user(body: dict[str, Any]) -> str | None:
+    """Our own user id, as the event's authorizations name it."""
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("is_bot"):
+            return str(authorization.get("user_id"))
+    return None
 
 
 def _event_key(body: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ token is set), plus the outbox senders for DMs (``slack``) and the review card (
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
@@ -19,7 +20,6 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Config
 from bot.ports import Store
 from bot.service import Service
-from handlers import intake
 from handlers.outbox import Sender
 from handlers.render import Renderer
 from handlers.slack.applicants import Applicants, is_dm
@@ -32,6 +32,7 @@ from store.spool import Spool
 
 log = logging.getLogger("webnaccs.slack")
 EVENTS_PATH = "/slack/events"
+TAKE_WITHIN = 2.5  # seconds to save a DM before answering Slack, which wants an answer within 3
 
 
 class SlackChannel:
@@ -40,7 +41,7 @@ class SlackChannel:
     name = "slack"
 
     def __init__(self, *, config: Config, service: Service, renderer: Renderer, store: Store,
-                 inbox: Spool, ping_interval: float = 10.0) -> None:
+                 inbox: Spool | None = None, ping_interval: float = 10.0) -> None:
         self.config = config
         self.service = service
         self.ping_interval = ping_interval
@@ -51,8 +52,7 @@ class SlackChannel:
         self.people = People(self.client)
         self.home = HomeTab(client=self.client, service=service, renderer=renderer,
                             people=self.people, lang=config.lang)
-        # Messages are written here before Slack gets its 200, removed once the core has them.
-        self.inbox = inbox
+        self.inbox = inbox  # DMs an earlier release wrote before its 200 (replayed, never written)
         self._verifier = SignatureVerifier(config.slack_signing_secret) if config.slack_signing_secret else None
         self.applicants = Applicants(service=service, renderer=renderer, people=self.people,
                                      home=self.home, lang=config.lang, inbox=self.inbox)
@@ -68,52 +68,69 @@ class SlackChannel:
         self.socket_mode: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[Any] | None = None
         self._checking: asyncio.Task[None] | None = None
+        self._turns: set[asyncio.Future[None]] = set()
 
     def routes(self, app: web.Application) -> None:
         if self.config.slack_signing_secret:
             app.router.add_post(EVENTS_PATH, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Bolt checks the signature and its age (401 otherwise), acks within Slack's 3 s and
-        runs the slow part after the response."""
+        """Bolt checks the signature and its age (401 otherwise) and acks within Slack's 3 s;
+        a person's DM is saved before that ack (else Slack is asked to send it again)."""
         body = await request.text()
         if request.content_type == "application/json" and '"event_callback"' in body:
-            await self._keep(body, dict(request.headers))
+            refusal = await self._take(body, dict(request.headers))
+            if refusal is not None:
+                return refusal
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def _keep(self, body: str, headers: dict[str, str]) -> None:
-        """A DM from a person, signed by Slack: on disk (fsynced) before the 200."""
+    async def _take(self, body: str, headers: dict[str, str]) -> web.Response | None:
+        """A DM signed by Slack: its turn committed before the 200. If that takes too long, a
+        503 makes Slack send it again (the turn goes on, and its event id is recognised)."""
         try:
             data = json.loads(body)
         except ValueError:
-            return
+            return None
         if self._verifier is None or not self._verifier.is_valid_request(body, headers):
-            return  # bolt answers 401
-        await self._keep_event(data)
+            return None  # bolt answers 401
+        if not (isinstance(data, dict) and _is_dm_callback(data)):
+            return None
+        turn = asyncio.ensure_future(self.applicants.take(data))
+        self._turns.add(turn)
+        turn.add_done_callback(self._turns.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), timeout=TAKE_WITHIN)
+        except TimeoutError:
+            log.warning("Slack event %s: not saved within %.1fs; Slack will send it again",
+                        data.get("event_id"), TAKE_WITHIN)
+            return web.Response(status=503)
+        except Exception:
+            log.exception("Slack event %s could not be saved; Slack will send it again", data.get("event_id"))
+            return web.Response(status=500)
+        return None
 
-    async def _keep_socket_envelope(self, client: Any, request: Any) -> None:
-        """Socket Mode: runs before Bolt's listener, which acknowledges the envelope."""
-        if request.type == "events_api" and isinstance(request.payload, dict):
-            await self._keep_event(request.payload)
-
-    async def _keep_event(self, data: dict[str, Any]) -> None:
-        event = data.get("event") or {}
-        if not (data.get("type") == "event_callback" and data.get("event_id") and is_dm(event)):
-            return
-        raw = json.dumps(data, ensure_ascii=False).encode()
-        name = await intake.run(self.inbox.put, raw, {"event_id": data["event_id"]})
-        self.applicants.spooled[data["event_id"]] = name
+    async def _guarded(self, bolt: Any, client: Any, request: Any) -> None:
+        """Socket Mode: Bolt acknowledges the envelope only once a DM's turn is saved; when it
+        cannot be saved, no acknowledgment, and Slack sends it again."""
+        if request.type == "events_api" and isinstance(request.payload, dict) and _is_dm_callback(request.payload):
+            try:
+                await self.applicants.take(request.payload)
+            except Exception:
+                log.exception("Slack event %s could not be saved; not acknowledged",
+                              request.payload.get("event_id"))
+                return
+        await bolt(client, request)
 
     async def _replay(self) -> None:
-        """Messages acknowledged before a crash that the core never got: handle them now (the
-        event id is saved with the answer, so one handled already is recognised)."""
+        """DMs a previous release wrote to its inbox and acknowledged: handled now (the event id
+        is saved with the answer, so one handled already is recognised)."""
+        if self.inbox is None:
+            return
         for name in await asyncio.to_thread(self.inbox.names):
             try:
                 spooled = await asyncio.to_thread(self.inbox.read, name)
-                data = json.loads(spooled.raw)
-                self.applicants.spooled[data["event_id"]] = name
-                await self.applicants.on_message(data, data["event"], {})
+                await self.applicants.replay(name, json.loads(spooled.raw))
             except Exception:
                 log.exception("replaying Slack message %s failed", name)
 
@@ -129,8 +146,11 @@ class SlackChannel:
         if token:
             self.socket_mode = AsyncSocketModeHandler(self.app, app_token=token, web_client=self.client,
                                                       ping_interval=self.ping_interval)
-            # Our listener first: a DM is on disk before Bolt acknowledges its envelope.
-            self.socket_mode.client.socket_mode_request_listeners.insert(0, self._keep_socket_envelope)
+            # Bolt's listener acknowledges the envelope: it runs once a DM's turn is saved.
+            listeners = self.socket_mode.client.socket_mode_request_listeners
+            bolt = self.socket_mode.handle
+            listeners.remove(bolt)  # type: ignore[arg-type]  # Bolt's own signature, as it added it
+            listeners.append(functools.partial(self._guarded, bolt))
             # connect() retries until Slack answers; the rest of the service need not wait.
             self._connecting = asyncio.create_task(self.socket_mode.connect_async())
 
@@ -151,3 +171,9 @@ class SlackChannel:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
         await self.home.settle()
+
+
+def _is_dm_callback(data: dict[str, Any]) -> bool:
+    event = data.get("event")
+    return data.get("type") == "event_callback" and bool(data.get("event_id")) \
+        and isinstance(event, dict) and is_dm(event)

@@ -72,6 +72,9 @@ class TinyStore:
     def close(self) -> None:
         self._journal.close()
         self._lock.close()
+        self.disown()
+
+    def disown(self) -> None:
         if self._owner_fd is not None:
             os.close(self._owner_fd)
             self._owner_fd = None
@@ -95,8 +98,9 @@ class TinyStore:
             return state.decoded() if state else None
 
     def commit(self, record: Record, *, audit: Sequence[Mapping[str, Any]] = (),
-               outbox: Sequence[Mapping[str, Any]] = ()) -> None:
-        """The record, its audit entries and its outgoing messages in ONE journal line, synced.
+               outbox: Sequence[Mapping[str, Any]] = (), sync: bool = True) -> None:
+        """The record, its audit entries and its outgoing messages in ONE journal line, synced
+        (``sync`` False: written, durable with the next sync or checkpoint).
 
         When this returns, all of it survives a crash; when it raises, none of it is there."""
         if not isinstance(record, Mapping):
@@ -123,7 +127,7 @@ class TinyStore:
                     raise ValueError(f"acceptance number {number} already belongs to {owner}")
             entry = {"op": "commit", "app": app_id, "rev": (state.rev if state else 0) + 1,
                      "record": dict(record), "audit": entries, "outbox": messages}
-            self._journal.append(entry, sync=True)
+            self._journal.append(entry, sync=sync)
             self._apply(entry)
 
     def records_of(self, person_key: str) -> list[Record]:

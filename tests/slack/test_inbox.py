@@ -1,4 +1,4 @@
-"""A DM that Slack was told we received (HTTP 200) survives a crash before the core saw it."""
+"""A DM that Slack was told we received (HTTP 200, a Socket Mode ack) is saved by then."""
 
 from __future__ import annotations
 
@@ -9,21 +9,62 @@ from store.spool import Spool
 from tests.slack.conftest import APPLICANT, DM, Slack, sign, until
 
 
-async def test_a_dm_is_on_disk_before_the_200_and_gone_once_handled(slack: Slack):
-    puts = []
-    real_put = slack.channel.inbox.put
-    slack.channel.inbox.put = lambda raw, envelope: puts.append(envelope) or real_put(raw, envelope)
-    event_id = await slack.dm("こんにちは")
-    assert [p["event_id"] for p in puts] == [event_id]
-    await until(lambda: slack.channel.inbox.names() == [])
+async def test_a_dm_is_saved_before_the_200(slack: Slack):
+    event_id = await slack.dm("こんにちは", wait=False)  # no waiting: the 200 is back
+    person = await slack.channel.people.person(APPLICANT)
+    draft = slack.bot.service.open_draft(person)
+    assert draft is not None and f"slack-event:{event_id}" in draft.inbound
+    assert not (slack.bot.config.data_dir / "slack_inbox").exists()  # no second copy is written
 
 
-async def test_forged_dm_is_not_kept(slack: Slack):
+async def test_forged_dm_is_not_taken(slack: Slack):
     body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
                              "text": "x", "ts": "1.0"})
     status, _ = await slack.post(body, "application/json", {**sign(body, secret="wrong")})
     assert status == 401
-    assert slack.channel.inbox.names() == []
+    assert slack.bot.service.open_draft(await slack.channel.people.person(APPLICANT)) is None
+
+
+async def test_a_dm_that_cannot_be_saved_is_not_acknowledged_and_its_retry_is_handled(slack: Slack, monkeypatch):
+    real = slack.bot.service.dispatch
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(slack.bot.service, "dispatch", full)
+    body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+                             "text": "こんにちは", "ts": "1.0"}, event_id="EvFull1")
+    status, _ = await slack.post(body, "application/json")
+    assert status == 500  # Slack sends it again
+    monkeypatch.setattr(slack.bot.service, "dispatch", real)
+    status, _ = await slack.post(body, "application/json", {**sign(body), "X-Slack-Retry-Num": "1"})
+    assert status == 200
+    await slack.handled("slack-event:EvFull1")
+
+
+async def test_a_dm_saved_too_slowly_is_retried_by_slack_and_recognised(slack: Slack, monkeypatch):
+    import time
+
+    from handlers.slack import channel as slack_channel
+
+    monkeypatch.setattr(slack_channel, "TAKE_WITHIN", 0.2)
+    real = slack.bot.service.dispatch
+
+    def slow(*args, **kwargs):
+        time.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(slack.bot.service, "dispatch", slow)
+    body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+                             "text": "こんにちは", "ts": "1.0"}, event_id="EvSlow1")
+    status, _ = await slack.post(body, "application/json")
+    assert status == 503  # not acknowledged in time: Slack will send it again
+    await slack.handled("slack-event:EvSlow1")  # the turn went on and was saved
+    monkeypatch.setattr(slack.bot.service, "dispatch", real)
+    status, _ = await slack.post(body, "application/json", {**sign(body), "X-Slack-Retry-Num": "1"})
+    assert status == 200
+    await slack.delivered()
+    assert len(slack.questions()) == 1  # handled once
 
 
 async def test_messages_left_by_a_crash_are_handled_at_start_once(make_bot, api):
@@ -73,7 +114,7 @@ async def test_an_answer_button_is_saved_before_slack_gets_its_200(slack: Slack,
     assert app is not None and app.answers.get("industry") == "non_life"
 
 
-async def test_socket_mode_dm_is_on_disk_when_its_envelope_is_acknowledged(make_bot, api, monkeypatch):
+async def test_socket_mode_dm_is_saved_when_its_envelope_is_acknowledged(make_bot, api, monkeypatch):
     import asyncio
     import time
 
@@ -99,8 +140,8 @@ async def test_socket_mode_dm_is_on_disk_when_its_envelope_is_acknowledged(make_
         await api.push({"envelope_id": "env-s1", "type": "events_api", "accepts_response_payload": False,
                         "retry_attempt": 0, "retry_reason": "", "payload": event})
         await until(acked(api, "env-s1"))
-        assert len(channel.inbox.names()) == 1  # acknowledged, not yet saved: kept on disk
-        await slack.handled("slack-event:EvSock1")
-        await until(lambda: channel.inbox.names() == [])
+        # acknowledged only once saved: no waiting here
+        draft = bot.service.open_draft(await channel.people.person(APPLICANT))
+        assert draft is not None and "slack-event:EvSock1" in draft.inbound
     finally:
         await running.stop()
