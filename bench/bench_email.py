@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import stack
 from bench.applicants import MailApplicant, Step
-from bench.common import Figure, summarise
+from bench.common import Figure, paid, summarise
 
 PACE = 0.05
 _people = itertools.count(1)
@@ -88,7 +88,9 @@ async def measure(quick: bool) -> list[Figure]:
             await base.start()
             pair = Pair(sink, ours, base, dates[2].isoformat())
             await pair.interleaved(1)  # warm-up
-            a, b = await pair.interleaved(walks)
+            async with stack.Counted(ours.url, ours.pid) as ours_paid, \
+                    stack.Counted(None, base.pid) as base_paid:
+                a, b = await pair.interleaved(walks)
         finally:
             await ours.stop()
             await base.stop()
@@ -100,7 +102,8 @@ async def measure(quick: bool) -> list[Figure]:
                    goal="p50 ratio ≤ 2",
                    note=f"{walks} applications × {len(a) // walks} mails, interleaved with the baseline",
                    extra={"data_to_250_ms_p50_ours": round(summarise(ack_a)[0], 2),
-                          "data_to_250_ms_p50_base": round(summarise(ack_b)[0], 2)})]
+                          "data_to_250_ms_p50_base": round(summarise(ack_b)[0], 2)}),
+            *paid("email", ours_paid.per(len(a)), base_paid.per(len(b)), len(a))]
 
 
 def run(quick: bool = False) -> list[Figure]:

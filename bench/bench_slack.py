@@ -19,7 +19,7 @@ import aiohttp
 
 from bench import stack
 from bench.applicants import SlackApplicant, Step
-from bench.common import Figure, summarise
+from bench.common import Figure, paid, summarise
 
 PACE = 0.05  # seconds between one answer arriving and the next message (both sides)
 _users = itertools.count(1)
@@ -105,13 +105,16 @@ async def measure(quick: bool) -> list[Figure]:
                 await base.start()
                 pair = Pair(mock, ours, base, session, dates[2].isoformat())
                 await pair.interleaved(1)  # warm-up: imports, first auth.test, caches
-                a, b = await pair.interleaved(walks)
+                async with stack.Counted(ours.url, ours.pid) as ours_paid, \
+                        stack.Counted(None, base.pid) as base_paid:
+                    a, b = await pair.interleaved(walks)
             finally:
                 await ours.stop()
                 await base.stop()
                 await mock.stop()
     return [figure("slack turn (DM answer → chat.postMessage)", a, b, "p50 ratio ≤ 1.5",
-                   note=f"{walks} applications × {len(a) // walks} messages, interleaved with the baseline")]
+                   note=f"{walks} applications × {len(a) // walks} messages, interleaved with the baseline"),
+            *paid("slack", ours_paid.per(len(a)), base_paid.per(len(b)), len(a))]
 
 
 def run(quick: bool = False) -> list[Figure]:

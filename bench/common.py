@@ -58,3 +58,16 @@ def interleaved(ours: Callable[[], object], base: Callable[[], object], repeat: 
         a += timed(ours, 1)
         b += timed(base, 1)
     return a, b
+
+
+def paid(channel: str, ours: dict[str, float], base: dict[str, float], turns: int) -> list[Figure]:
+    """Rows for what one turn cost: fsyncs and files written (ours, counted by the service) and
+    CPU time (ours against the baseline's, from /proc)."""
+    return [
+        Figure(f"fsyncs per {channel} turn", "per turn", ours.get("fsyncs", 0.0), 0, 0, 0, turns,
+               goal="≤ 2", extra={"journal_lines": ours.get("journal_lines", 0.0)}),
+        Figure(f"files written per {channel} turn", "per turn", ours.get("files_written", 0.0), 0, 0, 0, turns,
+               goal="≤ 1"),
+        Figure(f"CPU per {channel} turn", "ms", ours["cpu"] * 1000, ours["cpu"] * 1000, base["cpu"] * 1000,
+               base["cpu"] * 1000, turns, goal="as low as the baseline", note="user + system time of each process"),
+    ]

@@ -4,20 +4,22 @@ Five template applications are made by the real core on a real ``TinyStore`` (a 
 walks the whole conversation; then it is approved and reaches its start date, or is rejected,
 withdrawn, left under review, or abandoned as a draft and closed by the reminders), and every
 outbox message is marked sent, as it is long after the fact. Each generated application is a
-copy of one template file with its own id, person keys, addresses and acceptance number, written
-where ``TinyStore`` puts it, with its index files (people, acceptance number, serial per year).
-None of them has pending messages or reminders left, like an archive of past applications.
+copy of one template's files (its checkpoint and its history) with its own id, person keys,
+addresses and acceptance number, written where ``TinyStore`` puts them, with the index files
+(people and number shards, and the meta file with the serials). None of them has pending
+messages or reminders left, like an archive of past applications.
 
     python -m bench.gen 100000           # builds bench/results/scale-data/100000-v… if missing
     python -m bench.gen 10000:no-slack   # as an email-only deployment keeps them
 
 The cache is keyed by size and by ``VERSION``; a benchmark works on a hard-linked copy (the store
-never writes a file in place: it writes a temp file and renames it), so the cache stays pristine.
+replaces files rather than writing them in place; the one exception, a history file, is appended
+to only when its application changes, and the benchmarks change only applications of their own),
+so the cache stays pristine.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -31,19 +33,15 @@ from typing import Any
 
 from bench import stack
 from bench.applicants import answers
-from store.tiny.layout import Layout
+from store.tiny.layout import Layout, person_shard
 
-VERSION = "4"  # bump whenever the store layout changes
+VERSION = "5"  # bump whenever the store layout changes
 CACHE = stack.RESULTS / "scale-data"
 USER = "UTPLX9"  # placeholders, replaced in each copy
 ADDRESS = "utplx9@example.co.jp"
 ADMIN = "admin-utplx9@example.co.jp"
 KINDS = ["active", "active", "active", "active", "active", "rejected", "rejected", "withdrawn",
          "under_review", "closed"]  # the mix, cycled
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def templates(schedule: Path, dates: list[Any]) -> dict[str, dict[str, Any]]:
@@ -93,8 +91,11 @@ def templates(schedule: Path, dates: list[Any]) -> dict[str, dict[str, Any]]:
                                       sent_at=(clock.now() + timedelta(seconds=1)).isoformat())
             final = svc.load(app.id)
             assert final is not None and final.state == kind and final.wakeup is None, (kind, final)
-            path = Path(tmp) / kind / "apps" / _digest(app.id)[:2] / f"{app.id}.json"
-            out[kind] = {"app": path.read_text(encoding="utf-8"), "id": app.id, "number": number}
+            bot.store.checkpoint()
+            paths = Layout(Path(tmp) / kind)
+            out[kind] = {"app": paths.app(app.id).read_text(encoding="utf-8"),
+                         "history": paths.history(app.id).read_text(encoding="utf-8"),
+                         "id": app.id, "number": number}
     return out
 
 
@@ -104,20 +105,23 @@ def _write(path: Path, text: str) -> None:
         f.write(text)
 
 
-def _single(table: str, fields: dict[str, Any]) -> str:
-    return json.dumps({table: {"1": fields}}, ensure_ascii=False, separators=(",", ":"))
-
-
-def without_slack(app_json: str) -> str:
-    """The file as a deployment without Slack has it: the review channel has no sender, so the
-    review messages (card, card updates) stay pending, and the application keeps its marker."""
-    data = json.loads(app_json)
-    for message in data.get("outbox", {}).values():
-        if message.get("channel") == "review":
+def _unsent_reviews(t: dict[str, Any]) -> None:
+    """A template as a deployment without Slack keeps it: the review channel has no sender, so
+    the review messages (card, card updates) are still pending in the outbox, not in the history."""
+    data = json.loads(t["app"])
+    outbox = data.setdefault("outbox", {})
+    kept = []
+    for line in t["history"].splitlines():
+        message = json.loads(line).get("sent")
+        if message and message.get("channel") == "review":
             message["status"] = "pending"
             for key in ("sent_at", "attempts", "slack_ts", "slack_channel"):
                 message.pop(key, None)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            outbox[str(len(outbox) + 1)] = message
+        else:
+            kept.append(line)
+    t["app"] = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    t["history"] = "\n".join(kept) + "\n"
 
 
 def generate(size: int, target: Path, *, slack: bool = True) -> None:
@@ -133,38 +137,44 @@ def generate(size: int, target: Path, *, slack: bool = True) -> None:
     target.mkdir(parents=True, mode=0o700)
     if not slack:
         for t in tpl.values():
-            t["app"] = without_slack(t["app"])
-    for sub in ("apps", "people", "numbers", "serials", "outbox_pending", "outbox_pending/review"):
+            _unsent_reviews(t)
+    paths = Layout(target)
+    for sub in ("apps", "history", "index", "index/people", "index/numbers"):
         (target / sub).mkdir(mode=0o700)
     for h in range(256):
         (target / "apps" / f"{h:02x}").mkdir(mode=0o700)
-        (target / "people" / f"{h:02x}").mkdir(mode=0o700)
-    last: dict[int, int] = {}
+        (target / "history" / f"{h:02x}").mkdir(mode=0o700)
+    serials: dict[str, int] = {}
+    people: dict[str, dict[str, list[str]]] = {}
+    numbers: dict[str, dict[str, str]] = {}
+    pending: list[str] = []
     filed = 0
     for i in range(size):
-        kind = KINDS[i % len(KINDS)]
-        t = tpl[kind]
+        t = tpl[KINDS[i % len(KINDS)]]
         app_id = f"a{i:015x}"
         user, address = f"UG{i:07d}", f"ug{i:07d}@example.co.jp"
-        text = (t["app"].replace(t["id"], app_id).replace(USER, user).replace(USER.lower(), user.lower()))
-        number = None
+        app_text, history = (text.replace(t["id"], app_id).replace(USER, user).replace(USER.lower(), user.lower())
+                             for text in (t["app"], t["history"]))
         if t["number"]:
-            year, serial = 25 - filed // 9000, filed % 9000 + 1
+            year, serial = f"{25 - filed // 9000:02d}", filed % 9000 + 1
             filed += 1
-            number = f"{year:02d}{serial:04d}A"
-            last[year] = serial
-            text = text.replace(t["number"], number)
-            _write(target / "numbers" / f"{number}.json",
-                   _single("number", {"acceptance_number": number, "app_id": app_id}))
-        assert address in text
-        _write(target / "apps" / _digest(app_id)[:2] / f"{app_id}.json", text)
-        if not slack and number:
-            _write(Layout(target).pending_marker(app_id, "review"), _single("pending", {"app_id": app_id}))
+            number = f"{year}{serial:04d}A"
+            serials[year] = max(serials.get(year, 0), serial)
+            app_text, history = app_text.replace(t["number"], number), history.replace(t["number"], number)
+            numbers.setdefault(year, {})[number] = app_id
+            if not slack:
+                pending.append(app_id)
+        assert address in app_text
+        _write(paths.app(app_id), app_text)
+        _write(paths.history(app_id), history)
         for key in (f"slack:{user}", f"email:{address}"):
-            h = _digest(key)
-            _write(target / "people" / h[:2] / f"{h}.json", _single("apps", {"app_id": app_id}))
-    for year, serial in last.items():
-        _write(target / "serials" / f"{year:02d}.json", _single("serial", {"year": year, "last": serial}))
+            people.setdefault(person_shard(key), {})[key] = [app_id]
+    for shard, entries in people.items():
+        _write(paths.people_shard(shard), json.dumps(entries, ensure_ascii=False))
+    for year, entries in numbers.items():
+        _write(paths.numbers_shard(year), json.dumps(entries))
+    _write(paths.meta, json.dumps({"format": 2, "seq": 0, "serials": serials, "wakeups": {},
+                                   "pending": {"review": pending} if pending else {}}))
 
 
 def cached(size: int, *, slack: bool = True) -> Path:

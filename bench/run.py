@@ -23,7 +23,9 @@ def table(figures: list[Figure]) -> str:
     lines = ["| benchmark | unit | ours p50 | ours p99 | baseline p50 | baseline p99 | ratio p50 | goal | samples |",
              "|---|---|---|---|---|---|---|---|---|"]
     for f in figures:
-        if f.unit == "count":  # a check, not a timing: found / out of
+        if f.unit == "per turn":  # what one turn costs, counted (not timed)
+            lines.append(f"| {f.name} | per turn | {f.ours_p50:.2f} |  |  |  | — | {f.goal} | {f.samples} |")
+        elif f.unit == "count":  # a check, not a timing: found / out of
             lines.append(f"| {f.name} | count | {f.ours_p50:.0f} |  | of {f.base_p50:.0f} |  | — | {f.goal} | "
                          f"{f.samples} |")
         else:

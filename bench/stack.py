@@ -94,6 +94,47 @@ def cpu_seconds(pid: int) -> float:
 # --- the mocks ----------------------------------------------------------------------------------
 
 
+async def store_counters(url: str) -> dict[str, float]:
+    """The service's own counters from ``GET /metrics`` (fsyncs, files written, journal lines,
+    turns per channel), by metric name (``_total`` dropped; turns as ``turns_<channel>``)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+        text = await response.text()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("webnaccs_store_") and line.split(" ")[0].endswith("_total"):
+            name, value = line.split(" ")
+            out[name[len("webnaccs_store_"):-len("_total")]] = float(value)
+        elif line.startswith("webnaccs_turns_total{"):
+            channel = line.split('channel="')[1].split('"')[0]
+            out[f"turns_{channel}"] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+class Counted:
+    """What a process paid over some turns: fsyncs, files written, CPU seconds (our counters)."""
+
+    def __init__(self, url: str | None, pid: int) -> None:
+        self.url, self.pid = url, pid
+        self.before: dict[str, float] = {}
+
+    async def __aenter__(self) -> Counted:
+        self.before = await self._read()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        after = await self._read()
+        self.spent = {k: after[k] - self.before.get(k, 0.0) for k in after}
+
+    async def _read(self) -> dict[str, float]:
+        counts = await store_counters(self.url) if self.url else {}
+        return {**counts, "cpu": cpu_seconds(self.pid)}
+
+    def per(self, turns: int) -> dict[str, float]:
+        return {k: round(v / turns, 4) for k, v in self.spent.items() if not k.startswith("turns_")}
+
+
 class Waiters:
     """Per-key queues of (arrival time, item), filled as things arrive."""
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.service import Service
 from handlers import id_page
 from handlers.links import LinkSigner
+from handlers.metrics import exposition
 from handlers.render import Renderer
 
 
@@ -17,6 +18,11 @@ def make_app(*, service: Service, renderer: Renderer, links: LinkSigner, lang: s
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=exposition(), content_type="text/plain", charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     id_page.add_routes(app, service=service, renderer=renderer, signer=links, lang=lang)
     return app

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.service import Service
-from handlers import intake
+from handlers import intake, metrics
 from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
@@ -146,7 +146,8 @@ class EmailChannel:
                     spooled = self.spool.read(name)
                     return self.processor.process(spooled.raw, spooled.envelope)
 
-                result = await asyncio.to_thread(read_and_process)
+                with metrics.turn("email"):
+                    result = await asyncio.to_thread(read_and_process)
             except FileNotFoundError:
                 return  # already processed and removed (a duplicate entry in the queue)
             except Exception:

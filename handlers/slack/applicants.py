@@ -17,6 +17,7 @@ from bot import commands as C
 from bot import intents
 from bot.service import Outcome, Person, Service
 from bot.vocabulary import Mode
+from handlers import metrics
 from handlers.render import Renderer
 from handlers.slack import form
 from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
@@ -71,10 +72,11 @@ class Applicants:
             return
         if not replaying and self.replayed is not None and not self.replayed.done():
             await asyncio.shield(self.replayed)  # live messages wait for the replay
-        person = await self.people.person(user)
-        async with self.people.lock(user):
-            said = intents.read(text, person=person, key=_event_key(body))
-            await asyncio.to_thread(self.service.dispatch, said)
+        with metrics.turn("slack"):
+            person = await self.people.person(user)
+            async with self.people.lock(user):
+                said = intents.read(text, person=person, key=_event_key(body))
+                await asyncio.to_thread(self.service.dispatch, said)
         self.taken[str(body.get("event_id"))] = None
         while len(self.taken) > TAKEN_KEPT:
             self.taken.pop(next(iter(self.taken)))
