@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
+from holidays.countries.japan import Japan
+from holidays.holiday_base import HolidayBase
 
 
 @lru_cache(maxsize=8)
-def _holidays(year: int) -> holidays.HolidayBase:
-    calendar: holidays.HolidayBase = holidays.country_holidays("JP", years=year)
-    return calendar
+def _holidays(year: int) -> HolidayBase:
+    return Japan(years=year)  # the module itself: country_holidays() would load every country
 
 
 def is_business_day(day: date) -> bool:

@@ -28,7 +28,8 @@ class Renderer:
         self.env = Environment(loader=FileSystemLoader(str(root)),
                                autoescape=select_autoescape(["html"], default=False),
                                trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
-                               keep_trailing_newline=False)
+                               keep_trailing_newline=False,
+                               auto_reload=False)  # templates ship with the package: never re-stat them
 
     # --- whole messages -----------------------------------------------------------------
 

@@ -38,6 +38,10 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def close(self) -> None:
+        """After the dispatcher has stopped: release what sending needed."""
+        ...
+
 
 @dataclass
 class Running:
@@ -57,6 +61,8 @@ class Running:
             await channel.stop()
         for task in self.tasks:
             await task
+        for channel in self.channels:
+            await channel.close()
         await self.runner.cleanup()
         await upkeep.checkpoint(self.bot.store, holders(self.channels))
         self.bot.store.disown()

@@ -94,6 +94,9 @@ class EmailChannel:
     def before_checkpoint(self) -> int:
         return self.spool.processed_count
 
+    async def close(self) -> None:
+        """Nothing to release once the dispatcher stopped (the relay connection is per mail)."""
+
     async def checkpointed(self, mark: int) -> None:
         """A checkpoint of the store began after ``mark`` mails were processed: their turns
         are durable now, so the mails can go."""

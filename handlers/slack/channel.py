@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -47,6 +48,7 @@ class SlackChannel:
         self.ping_interval = ping_interval
         self.client = web_client(config, retry_in_place=True)  # Bolt's: interactive calls
         outbox_client = web_client(config, retry_in_place=False)  # senders: the outbox retries
+        self._clients = (self.client, outbox_client)
         self.app = AsyncApp(client=self.client, signing_secret=config.slack_signing_secret or "",
                             logger=quiet_logger("webnaccs.slack.bolt"), name="webnaccs-bot")
         self.people = People(self.client)
@@ -135,6 +137,11 @@ class SlackChannel:
                 log.exception("replaying Slack message %s failed", name)
 
     async def start(self) -> None:
+        # One connection pool for every Web API call (without it slack_sdk opens a session and
+        # a connection per call); made here, on the running loop.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        for client in self._clients:
+            client.session = self._session
         if not self.config.review_channel:
             log.warning("WEBNACCS_REVIEW_CHANNEL is not set: review cards wait in the outbox")
         if not self.config.reviewers:
@@ -171,6 +178,14 @@ class SlackChannel:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
         await self.home.settle()
+
+    async def close(self) -> None:
+        """After the dispatcher stopped: the connection pool goes."""
+        session = getattr(self, "_session", None)
+        if session is not None:
+            await session.close()
+            for client in self._clients:
+                client.session = None
 
 
 def _is_dm_callback(data: dict[str, Any]) -> bool:

@@ -36,6 +36,9 @@ from handlers.slack.messages import reply_message
 from handlers.slack.mrkdwn import escape, escape_all, sections, short
 
 log = logging.getLogger("webnaccs.slack.outbox")
+# Replies that come with a change the App Home shows (a new draft, a filing, an ending); the
+# other turns change only answers, which the home does not list.
+HOME_CHANGES = frozenset({"guidance", "filed", "cancelled", "ineligible", "withdrawn", "resumed"})
 T = TypeVar("T")
 NOTICE_EVENT = "webnaccs_notice"
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -69,7 +72,8 @@ class ApplicantSender:
             await self._notice(message)
         else:
             raise Permanent(f"unknown message kind {message.get('kind')!r}")
-        self.home.refresh_later(message["to"])
+        if message.get("kind") == "notice" or {r.get("kind") for r in message.get("replies") or []} & HOME_CHANGES:
+            self.home.refresh_later(message["to"])
 
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]

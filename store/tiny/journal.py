@@ -48,6 +48,7 @@ class Journal:
         ensure_dir(folder)
         self.seq = 0  # the segment being followed, and how far it was read
         self.offset = 0
+        self.sole_rotator = False  # no other process starts segments (we own the directory)
         self._fd: int | None = None
         self._fd_seq = -1
 
@@ -100,6 +101,9 @@ class Journal:
         """Every line appended since the last call, across segments, oldest first.
 
         ``writer``: we hold the lock, so a partial last line is a torn write: cut it off."""
+        if self.sole_rotator and self._fd_seq == self.seq and self._fd is not None \
+                and os.fstat(self._fd).st_size == self.offset:
+            return  # the usual case for the owner: nobody else wrote (one fstat, no listing)
         present = segments(self.folder)
         if not present:
             self.rotate()

@@ -75,6 +75,7 @@ class TinyStore:
         self.disown()
 
     def disown(self) -> None:
+        self._journal.sole_rotator = False
         if self._owner_fd is not None:
             os.close(self._owner_fd)
             self._owner_fd = None
@@ -88,6 +89,7 @@ class TinyStore:
             os.close(fd)
             raise OwnedElsewhere(f"another webnaccs-bot serve is using {self._paths.root}") from None
         self._owner_fd = fd
+        self._journal.sole_rotator = True
 
     # -- applications ------------------------------------------------------------------------
 
