@@ -17,6 +17,12 @@ VALID = ["2026年12月1日", "２０２６年１２月１日", "20261201", "12�
          "2027/1/18", "tomorrow"]
 INVALID = ["2026年12月", "2月30日", "よろしく", "abc", "12345", "未定です", "December 2026", "13/45",
            "foo 12 bar", "来月"]
+# Forms read (or refused with a reason) since issue 14; a separate figure, so the two above
+# stay comparable with earlier runs.
+ADDED = ["再来月の第2火曜日", "1月の第5木曜日", "今月末", "3か月後", "5営業日後", "来々週の木曜", "3週間後の金曜日",
+         "令和9.1.4", "平成40年1月4日", "1月4日（月）10時から", "できましたら1月4日からの利用を希望いたします。",
+         "1がつ4か", "4th January", "1/18/2027", "Tuesday after next", "end of next month", "1月4日（火）",
+         "2月29日"]
 SETTINGS = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": datetime(2026, 11, 26),
             "TIMEZONE": "Asia/Tokyo", "RETURN_AS_TIMEZONE_AWARE": False}
 
@@ -47,7 +53,8 @@ def run(quick: bool = False) -> list[Figure]:
     plain("明日")
     seconds = 0.5 if quick else 3.0
     figures = []
-    for name, corpus in (("dates: valid inputs", VALID), ("dates: invalid inputs", INVALID)):
+    for name, corpus in (("dates: valid inputs", VALID), ("dates: invalid inputs", INVALID),
+                         ("dates: forms added in issue 14", ADDED)):
         a = rate(ours, corpus, seconds)
         b = rate(plain, corpus, seconds)
         a.sort()
