@@ -159,7 +159,7 @@ class Engine:
         if current is not None and current != "":
             params["current"] = current
         if f.kind == "date":
-            params["dates"] = [d.isoformat() for d in self._next_dates(today)]
+            params["dates"] = self._offered(app, today)
         choices = [c.value for c in f.choices] if f.choices else list(params.get("dates", []))
         params["number"] = self._position(app, key)
         params["total"] = len(F.applicable(app.answers))
@@ -204,18 +204,20 @@ class Engine:
         has_current = current not in (None, "")
         ctx = F.Context(today=today, check_date=lambda t: self._check_date(t, today))
         try:
-            offered = self._next_dates(today) if f.kind == "date" else ()
+            offered = self._offered(app, today) if f.kind == "date" else []
             if option is not None:  # a choice value is checked like typed text: a date may have closed
                 value = current if option == C.KEEP and has_current else f.read(option, ctx)
             elif text is not None and intents.is_keep(text) and has_current:
                 value = current
             elif text is not None and (n := squash(text)).isdigit() and 1 <= int(n) <= len(offered):
-                value = offered[int(n) - 1].isoformat()  # "2" picks the second offered date
+                value = ctx.check_date(offered[int(n) - 1]) if ctx.check_date else ""  # "2": the second shown
             else:
                 value = f.read(text or "", ctx)
         except F.Invalid as e:
             conv["failures"] = conv.get("failures", 0) + 1
             error = {"code": e.code, **e.params}
+            if e.code == "date_weekday_mismatch":  # asked back: the two dates it may mean
+                conv["offer"] = list(e.params["candidates"])
             if conv["failures"] >= MAX_FAILURES:
                 return [Reply("help_offer", field=f.key,
                               params={"error": error, "failures": conv["failures"]},
@@ -295,9 +297,15 @@ class Engine:
 
     # --- helpers -----------------------------------------------------------------------
 
+    def _offered(self, app: Application, today: date) -> list[str]:
+        """The dates a date question shows (and "1", "2" … pick): the next open ones, or the
+        candidates of an answer that was asked back."""
+        return list(app.conversation.get("offer") or [d.isoformat() for d in self._next_dates(today)])
+
     @staticmethod
     def _goto(app: Application, key: str) -> None:
         app.conversation.update({"field": key, "mode": Mode.ASK, "failures": 0})
+        app.conversation.pop("offer", None)
 
     @staticmethod
     def _first_open(answers: dict[str, Any]) -> str | None:

@@ -74,3 +74,16 @@ async def test_a_resend_after_a_crash_rewrites_the_same_file(service):
     [message] = [m for a in service.bot.store.all_ids() for m in service.bot.store.outbox(a)]
     await service.channel.sender.send({**message, "app_id": next(service.bot.store.all_ids())})
     assert len(service.folder.all()) == 1 and service.folder.all()[0]["Message-ID"] == mail["Message-ID"]
+
+
+async def test_a_mismatched_weekday_is_asked_back_by_mail(service):
+    [mail] = await start_by_mail(service)
+    for answer in WITHOUT_USER_CODE[:6]:
+        [mail] = await reply(service, mail, answer)
+    [mail] = await reply(service, mail, "1月4日（火）")
+    assert mail["X-WebNACCS-Field"] == "desired_start_date"
+    body = text_of(mail)
+    assert "1月4日は月曜日です。" in body and "1月5日（火）" in body
+    [mail] = await reply(service, mail, "1")
+    assert mail["X-WebNACCS-Field"] == "change_reason"
+    assert service.app(next(service.bot.store.all_ids())).answers["desired_start_date"] == "2027-01-04"
