@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.bootstrap import Bot
 from handlers import intake
 from handlers.outbox import Sender
+from handlers.slack import requests
 from handlers.slack.applicants import Applicants, is_dm
 from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
@@ -71,23 +72,16 @@ class SlackChannel:
             app.router.add_post(EVENTS_PATH, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Bolt checks the signature and its age (401 otherwise), acks within Slack's 3 s and
+        """Signature, age, size and shape are checked first (401/413/400, nothing parsed
+        before the signature holds: handlers.slack.requests); Bolt acks within Slack's 3 s and
         runs the slow part after the response."""
-        body = await request.text()
-        if request.content_type == "application/json" and '"event_callback"' in body:
-            await self._keep(body, dict(request.headers))
+        signed = await requests.check(request, self._verifier)
+        if isinstance(signed, web.Response):
+            return signed
+        if signed.is_event_callback:
+            await self._keep_event(signed.data)  # a DM from a person: on disk before the 200
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
-
-    async def _keep(self, body: str, headers: dict[str, str]) -> None:
-        """A DM from a person, signed by Slack: on disk (fsynced) before the 200."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return
-        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
-            return  # bolt answers 401
-        await self._keep_event(data)
 
     async def _keep_socket_envelope(self, client: Any, request: Any) -> None:
         """Socket Mode: runs before Bolt's listener, which acknowledges the envelope."""
