@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot import dates
 from bot.bootstrap import Bot
-from handlers import scheduler
+from handlers import http_guard, scheduler
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
 
@@ -79,10 +79,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     app = make_app(bot)
     for channel in channels:
         channel.routes(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, bot.config.http_host, bot.config.http_port)
-    await site.start()
+    runner = await http_guard.serve(app, bot.config.http_host, bot.config.http_port)
     port = runner.addresses[0][1]
     senders = {name: s for channel in channels for name, s in channel.senders.items()}
     dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock)
