@@ -17,7 +17,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot import dates
-from handlers import bootstrap, scheduler, upkeep
+from handlers import bootstrap, http_guard, scheduler, upkeep
 from handlers.bootstrap import Bot
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
@@ -76,10 +76,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     app = make_app(service=bot.service, renderer=bot.renderer, links=bot.links, lang=bot.config.lang)
     for channel in channels:
         channel.routes(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, bot.config.http_host, bot.config.http_port)
-    await site.start()
+    runner = await http_guard.serve(app, bot.config.http_host, bot.config.http_port)
     port = runner.addresses[0][1]
     senders = {name: s for channel in channels for name, s in channel.senders.items()}
     dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock, signal=bot.signal)

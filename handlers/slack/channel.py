@@ -23,6 +23,7 @@ from bot.ports import Store
 from bot.service import Service
 from handlers.outbox import Sender
 from handlers.render import Renderer
+from handlers.slack import requests
 from handlers.slack.applicants import Applicants, is_dm
 from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
@@ -77,27 +78,22 @@ class SlackChannel:
             app.router.add_post(EVENTS_PATH, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Bolt checks the signature and its age (401 otherwise) and acks within Slack's 3 s;
-        a person's DM is saved before that ack (else Slack is asked to send it again)."""
-        body = await request.text()
-        if request.content_type == "application/json" and '"event_callback"' in body:
-            refusal = await self._take(body, dict(request.headers))
+        """Signature, age, size and shape are checked first (401/413/400, nothing parsed
+        before the signature holds: handlers.slack.requests); a person's DM is saved before
+        Bolt acks within Slack's 3 s (else Slack is asked to send it again)."""
+        signed = await requests.check(request, self._verifier)
+        if isinstance(signed, web.Response):
+            return signed
+        if signed.is_event_callback and _is_dm_callback(signed.data):
+            refusal = await self._take(signed.data)
             if refusal is not None:
                 return refusal
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def _take(self, body: str, headers: dict[str, str]) -> web.Response | None:
+    async def _take(self, data: dict[str, Any]) -> web.Response | None:
         """A DM signed by Slack: its turn committed before the 200. If that takes too long, a
         503 makes Slack send it again (the turn goes on, and its event id is recognised)."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
-            return None  # bolt answers 401
-        if not (isinstance(data, dict) and _is_dm_callback(data)):
-            return None
         turn = asyncio.ensure_future(self.applicants.take(data))
         self._turns.add(turn)
         turn.add_done_callback(self._turns.discard)
