@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +41,14 @@ class Config:
             return value or None
 
         lang = (get("WEBNACCS_LANG") or "ja").lower()
+        http_host = get("WEBNACCS_HTTP_HOST") or "127.0.0.1"
+        http_port = int(get("WEBNACCS_HTTP_PORT") or 3000)
         return cls(
             data_dir=Path(get("WEBNACCS_DATA_DIR") or "./data"),
             schedule=Path(get("WEBNACCS_SCHEDULE") or BUNDLED_SCHEDULE),
-            http_host=get("WEBNACCS_HTTP_HOST") or "127.0.0.1",
-            http_port=int(get("WEBNACCS_HTTP_PORT") or 3000),
-            public_url=(get("WEBNACCS_PUBLIC_URL") or "http://127.0.0.1:3000").rstrip("/"),
+            http_host=http_host,
+            http_port=http_port,
+            public_url=(get("WEBNACCS_PUBLIC_URL") or local_url(http_host, http_port)).rstrip("/"),
             smtp_host=get("WEBNACCS_SMTP_HOST") or "127.0.0.1",
             smtp_port=int(get("WEBNACCS_SMTP_PORT") or 8025),
             mail_address=get("WEBNACCS_MAIL_ADDRESS") or "webnaccs@localhost",
@@ -68,3 +71,14 @@ class Config:
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+
+def local_url(host: str, port: int) -> str:
+    """The web server's own address, for links when ``WEBNACCS_PUBLIC_URL`` is not set."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # a wildcard is not an address to visit
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:  # a host name
+        pass
+    return f"http://{host}:{port}"
