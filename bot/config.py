@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 BUNDLED_SCHEDULE = Path(__file__).resolve().parent / "data" / "schedule.txt"
+# WEBNACCS_SMTP_TLS: STARTTLS required, implicit TLS (port 465 style), or plain;
+# unset (None) = STARTTLS whenever the relay offers it.
+SMTP_TLS_MODES = ("starttls", "tls", "none")
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,8 @@ class Config:
     smtp_relay: str | None = None
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
-    smtp_starttls: bool = False
+    smtp_tls: str | None = None
+    smtp_ca_file: Path | None = None
     secret: str | None = field(default=None, repr=False)
     review_channel: str | None = None
     reviewers: tuple[str, ...] = ()
@@ -40,19 +48,23 @@ class Config:
             return value or None
 
         lang = (get("WEBNACCS_LANG") or "ja").lower()
+        http_host = get("WEBNACCS_HTTP_HOST") or "127.0.0.1"
+        http_port = int(get("WEBNACCS_HTTP_PORT") or 3000)
+        ca_file = get("WEBNACCS_SMTP_CA_FILE")
         return cls(
             data_dir=Path(get("WEBNACCS_DATA_DIR") or "./data"),
             schedule=Path(get("WEBNACCS_SCHEDULE") or BUNDLED_SCHEDULE),
-            http_host=get("WEBNACCS_HTTP_HOST") or "127.0.0.1",
-            http_port=int(get("WEBNACCS_HTTP_PORT") or 3000),
-            public_url=(get("WEBNACCS_PUBLIC_URL") or "http://127.0.0.1:3000").rstrip("/"),
+            http_host=http_host,
+            http_port=http_port,
+            public_url=(get("WEBNACCS_PUBLIC_URL") or local_url(http_host, http_port)).rstrip("/"),
             smtp_host=get("WEBNACCS_SMTP_HOST") or "127.0.0.1",
             smtp_port=int(get("WEBNACCS_SMTP_PORT") or 8025),
             mail_address=get("WEBNACCS_MAIL_ADDRESS") or "webnaccs@localhost",
             smtp_relay=get("WEBNACCS_SMTP_RELAY"),
             smtp_user=get("WEBNACCS_SMTP_USER"),
             smtp_password=get("WEBNACCS_SMTP_PASSWORD"),
-            smtp_starttls=(get("WEBNACCS_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
+            smtp_tls=smtp_tls(get("WEBNACCS_SMTP_TLS"), get("WEBNACCS_SMTP_STARTTLS")),
+            smtp_ca_file=Path(ca_file) if ca_file else None,
             secret=get("WEBNACCS_SECRET"),
             review_channel=get("WEBNACCS_REVIEW_CHANNEL"),
             reviewers=tuple(r.strip() for r in (get("WEBNACCS_REVIEWERS") or "").split(",")
@@ -66,5 +78,42 @@ class Config:
         )
 
     @property
+    def smtp_starttls(self) -> bool:
+        """STARTTLS required (what ``WEBNACCS_SMTP_STARTTLS=true`` always meant)."""
+        return self.smtp_tls == "starttls"
+
+    @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+
+def _word(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def smtp_tls(tls: str | None, starttls: str | None) -> str | None:
+    """The relay TLS mode from ``WEBNACCS_SMTP_TLS`` and the older ``WEBNACCS_SMTP_STARTTLS``."""
+    mode = _word(tls) if tls else None
+    if mode is not None and mode not in SMTP_TLS_MODES:
+        raise ValueError(f"WEBNACCS_SMTP_TLS must be starttls, tls or none (or unset: STARTTLS whenever "
+                         f"the relay offers it), not {tls!r}")
+    flag = _word(starttls) if starttls else None
+    if flag is None or flag in _NO:
+        return mode
+    if flag not in _YES:
+        raise ValueError(f"WEBNACCS_SMTP_STARTTLS must be true or false, not {starttls!r}")
+    if mode not in (None, "starttls"):
+        raise ValueError(f"WEBNACCS_SMTP_STARTTLS={starttls} contradicts WEBNACCS_SMTP_TLS={tls}: "
+                         "set only WEBNACCS_SMTP_TLS")
+    return "starttls"
+
+
+def local_url(host: str, port: int) -> str:
+    """The web server's own address, for links when ``WEBNACCS_PUBLIC_URL`` is not set."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # a wildcard is not an address to visit
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:  # a host name
+        pass
+    return f"http://{host}:{port}"

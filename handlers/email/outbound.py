@@ -1,10 +1,14 @@
 """Delivering mails for the outbox dispatcher: through the SMTP relay, or into a folder.
 
-With ``WEBNACCS_SMTP_RELAY`` set, each mail goes through the relay (STARTTLS and login when
-configured): a 4xx answer or a connection problem raises ``Retry`` (the dispatcher backs off
-and tries again), a 5xx answer raises ``Permanent`` (the message is marked failed for the
-operator). Without a relay each mail is written to ``DATA_DIR/mail/<Message-ID>.eml``; the name
-comes from the stable Message-ID, so a resend after a crash replaces the file, never adds one.
+With ``WEBNACCS_SMTP_RELAY`` set, each mail goes through the relay, encrypted as
+``WEBNACCS_SMTP_TLS`` says (unset: STARTTLS whenever the relay offers it; ``starttls``: STARTTLS
+required; ``tls``: implicit TLS; ``none``: plain), the relay's certificate verified against the
+system's CAs or ``WEBNACCS_SMTP_CA_FILE``; the login (``WEBNACCS_SMTP_USER``) never goes in clear
+unless ``none`` says so. A 4xx answer, a connection or TLS problem raises ``Retry`` (the dispatcher
+backs off and tries again; the mail stays in the outbox), a 5xx answer raises ``Permanent`` (the
+message is marked failed for the operator). Without a relay each mail is written to
+``DATA_DIR/mail/<Message-ID>.eml``; the name comes from the stable Message-ID, so a resend after
+a crash replaces the file, never adds one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
@@ -21,6 +26,7 @@ from typing import Any
 import aiosmtplib
 
 from bot.application import Application
+from bot.config import SMTP_TLS_MODES
 from bot.ports import Clock
 from handlers.email.compose import Composer, Unsendable
 from handlers.outbox import Permanent, Retry
@@ -48,7 +54,10 @@ class MailSender:
     def __init__(self, composer: Composer, *, load: Callable[[str], Application | None],
                  clock: Clock, envelope_sender: str, relay: str | None, mail_dir: Path,
                  username: str | None = None, password: str | None = None,
-                 starttls: bool = False, timeout: float = 30.0) -> None:
+                 starttls: bool = False, timeout: float = 30.0,
+                 tls: str | None = None, ca_file: Path | str | None = None) -> None:
+        """``tls`` is the ``WEBNACCS_SMTP_TLS`` mode (``None``: STARTTLS whenever offered);
+        ``starttls=True`` is the older way to say ``tls="starttls"``."""
         self.composer = composer
         self.load = load
         self.clock = clock
@@ -57,8 +66,14 @@ class MailSender:
         self.mail_dir = mail_dir
         self.username = username
         self.password = password
-        self.starttls = starttls
+        self.tls = relay_tls_mode(tls, starttls)
         self.timeout = timeout
+        self.tls_context: ssl.SSLContext | None = None
+        if self.relay is not None and self.tls != "none":
+            self.tls_context = client_context(ca_file)
+        if self.relay is not None and self.tls == "none" and username:
+            log.warning("WEBNACCS_SMTP_TLS=none: the relay login (WEBNACCS_SMTP_USER) and every mail go to "
+                        "%s:%s in clear", *self.relay)
 
     async def send(self, message: dict[str, Any]) -> None:
         try:  # loading, rendering and building MIME (and PDFs) stay off the event loop
@@ -85,13 +100,15 @@ class MailSender:
     async def _relay(self, mail: EmailMessage, to: str) -> None:
         assert self.relay is not None
         host, port = self.relay
+        client = aiosmtplib.SMTP(hostname=host, port=port, timeout=self.timeout,
+                                 local_hostname=self.envelope_sender.rpartition("@")[2] or "localhost",
+                                 use_tls=self.tls == "tls", start_tls=False, tls_context=self.tls_context)
         try:
-            await aiosmtplib.send(mail.as_bytes(policy=policy.SMTP), sender=self.envelope_sender,
-                                  recipients=[to], hostname=host, port=port,
-                                  local_hostname=self.envelope_sender.rpartition("@")[2] or "localhost",
-                                  username=self.username,
-                                  password=self.password, start_tls=self.starttls,
-                                  timeout=self.timeout)
+            await client.connect()
+            await self._secure(client)
+            if self.username:
+                await client.login(self.username, self.password or "")
+            await client.sendmail(self.envelope_sender, [to], mail.as_bytes(policy=policy.SMTP))
         except aiosmtplib.SMTPRecipientsRefused as e:
             codes = [r.code for r in e.recipients]
             text = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
@@ -110,4 +127,70 @@ class MailSender:
                 raise Permanent(f"relay refused: {e.code} {e.message}") from e
             raise Retry(f"relay answered {e.code} {e.message}") from e
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
+            untrusted = certificate_error(e)
+            if untrusted is not None:
+                log.error("SMTP relay %s:%s: its certificate is not trusted (%s): set WEBNACCS_SMTP_CA_FILE "
+                          "to the CA bundle that signed it", host, port, untrusted.verify_message)
+                raise Retry(f"relay certificate not trusted: {untrusted.verify_message}") from e
             raise Retry(f"relay unreachable: {type(e).__name__}: {e}") from e
+        else:
+            await quit_quietly(client)  # the mail is accepted: a failing QUIT must not send it again
+        finally:
+            client.close()
+
+    async def _secure(self, client: aiosmtplib.SMTP) -> None:
+        """STARTTLS as the mode says, before any login or mail; ``Retry`` when it cannot be had."""
+        if self.tls in ("tls", "none"):
+            return
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()  # an old relay: no extensions, so no STARTTLS
+        if client.supports_extension("starttls"):
+            try:
+                await client.starttls()
+            except aiosmtplib.SMTPResponseException as e:  # the relay's setting, not this mail's fault
+                log.error("SMTP relay refused STARTTLS (%s %s)", e.code, e.message)
+                raise Retry(f"relay refused STARTTLS: {e.code} {e.message}") from e
+            return
+        if self.tls == "starttls":
+            log.error("SMTP relay %s:%s does not offer STARTTLS, which WEBNACCS_SMTP_TLS=starttls requires: "
+                      "nothing is sent", client.hostname, client.port)
+            raise Retry("relay does not offer STARTTLS (WEBNACCS_SMTP_TLS=starttls)")
+        if self.username:
+            log.error("SMTP relay %s:%s does not offer STARTTLS: the login would go in clear, so nothing is "
+                      "sent (set WEBNACCS_SMTP_TLS=none to allow it)", client.hostname, client.port)
+            raise Retry("relay does not offer STARTTLS: the login would go in clear")
+
+
+def relay_tls_mode(tls: str | None, starttls: bool) -> str | None:
+    if tls is not None and tls not in SMTP_TLS_MODES:
+        raise ValueError(f"WEBNACCS_SMTP_TLS must be starttls, tls or none, not {tls!r}")
+    if starttls and tls not in (None, "starttls"):
+        raise ValueError(f"WEBNACCS_SMTP_STARTTLS contradicts WEBNACCS_SMTP_TLS={tls}")
+    return "starttls" if starttls else tls
+
+
+def client_context(ca_file: Path | str | None) -> ssl.SSLContext:
+    """Verifying the relay's certificate and host name: against ``ca_file`` alone when given."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"WEBNACCS_SMTP_CA_FILE is not a readable CA bundle: {ca_file}: {e}") from e
+
+
+def certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check under ``error`` (aiosmtplib wraps it when connecting with TLS)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+async def quit_quietly(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
+        log.debug("SMTP relay QUIT failed after the mail was accepted: %s", e)
