@@ -119,7 +119,7 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
     sender = MailSender(composer, load=bot.service.load, clock=bot.service.clock,
                         envelope_sender=addresses.bot, relay=config.smtp_relay,
                         mail_dir=config.data_dir / "mail", username=config.smtp_user,
-                        password=config.smtp_password, starttls=config.smtp_starttls)
+                        password=config.smtp_password, tls=config.smtp_tls, ca_file=config.smtp_ca_file)
     processor = Processor(service=bot.service, store=bot.store, addresses=addresses,
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
     return EmailChannel(service=bot.service, addresses=addresses, spool=Spool(config.data_dir / "spool"),

@@ -27,6 +27,7 @@ from store.spool import Spool
 log = logging.getLogger("webnaccs.email")
 
 MAX_SIZE = 10 * 1024 * 1024  # bytes of one inbound mail; larger ones get 552
+IDLE_TIMEOUT = 120  # seconds without a complete command, DATA included (10 MB at ~90 kB/s)
 ATTEMPTS = 3  # tries at processing one spooled mail before it is set aside for the operator
 
 
@@ -66,7 +67,7 @@ class EmailChannel:
         def factory() -> SMTP:
             return SMTP(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
                         decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
-                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop)
+                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop, timeout=IDLE_TIMEOUT)
 
         aiosmtpd_log = logging.getLogger("mail.log")
         if aiosmtpd_log.level == logging.NOTSET:  # it logs every command, addresses included
