@@ -40,6 +40,8 @@ class Config:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    database_url: str | None = field(default=None, repr=False)  # postgresql://… (several replicas)
+    database_pool: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -75,6 +77,8 @@ class Config:
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_api_url=get("SLACK_API_URL"),
+            database_url=get("WEBNACCS_DATABASE_URL"),
+            database_pool=int(get("WEBNACCS_DATABASE_POOL") or 8),
         )
 
     @property

@@ -16,6 +16,11 @@ from bot.vocabulary import AuditEntry, OutboxMessage
 Record = dict[str, Any]
 
 
+class Conflict(Exception):
+    """Two turns on the same application collided (a database deadlock or serialisation
+    failure); nothing of this one was saved, and it can simply run again."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment as an aware datetime in Japan time (Asia/Tokyo)."""

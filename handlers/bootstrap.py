@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dotenv import dotenv_values
 
 from bot.config import Config
 from bot.dates import JST
-from bot.ports import Clock
+from bot.ports import Clock, Store
 from bot.reminders import Policy
 from bot.schedule import Schedule
 from bot.service import Service
@@ -26,6 +26,8 @@ from handlers.links import LinkSigner
 from handlers.outbox import OutboxSignal
 from handlers.render import Renderer
 from store import TinyStore
+from store.postgres import PgStore
+from store.postgres.spool import PgSpool
 from store.spool import Spool
 from store.vault import AesVault
 
@@ -40,6 +42,22 @@ class SystemClock:
         return datetime.now(JST)
 
 
+class OperatedStore(Store, Protocol):
+    """The store ``serve`` and the CLI run: the port, and what operating it needs."""
+
+    def checkpoint(self) -> int: ...
+
+    def own(self) -> None: ...
+
+    def disown(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def sweep_temp_files(self) -> int: ...
+
+    def prune_seen(self, older_than: datetime) -> int: ...
+
+
 @dataclass
 class Bot:
     """Everything built from one configuration (what ``serve`` and the CLI work with)."""
@@ -47,7 +65,7 @@ class Bot:
     config: Config
     service: Service
     renderer: Renderer
-    store: TinyStore
+    store: OperatedStore
     schedule: Schedule
     secret: bytes  # WEBNACCS_SECRET, or one generated once into the data dir
     signal: OutboxSignal  # the core rings it after queuing messages; the dispatcher listens
@@ -68,10 +86,13 @@ def load_schedule(path: Path) -> Schedule:
     return Schedule.parse(path.read_text(encoding="utf-8"))
 
 
-def load_secret(config: Config) -> bytes:
-    """WEBNACCS_SECRET if set; otherwise a random key created once in the data dir (0600)."""
+def load_secret(config: Config, store: OperatedStore | None = None) -> bytes:
+    """WEBNACCS_SECRET if set; otherwise a random key created once — in the database when the
+    replicas share one, else in the data dir (0600)."""
     if config.secret:
         return config.secret.encode("utf-8")
+    if isinstance(store, PgStore):
+        return store.secret()
     path = config.data_dir / "secret.key"
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
@@ -93,14 +114,28 @@ def load_secret(config: Config) -> bytes:
 def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     config = config or Config.from_env(load_env())
     schedule = load_schedule(config.schedule)
-    store = TinyStore(config.data_dir)
-    secret = load_secret(config)
+    store = open_store(config)
+    secret = load_secret(config, store)
     signal = OutboxSignal()
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       vault=AesVault(secret), default_lang=config.lang,
                       policy=Policy(close_after_days=config.draft_close_days), notify=signal)
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
                schedule=schedule, secret=secret, signal=signal)
+
+
+def open_store(config: Config) -> OperatedStore:
+    """PostgreSQL when WEBNACCS_DATABASE_URL is set (several replicas), else TinyDB files."""
+    if config.database_url:
+        return PgStore(config.database_url, pool_size=config.database_pool)
+    return TinyStore(config.data_dir)
+
+
+def spool(bot: Bot) -> Spool | PgSpool:
+    """Where an accepted mail is kept until it is processed: beside the state."""
+    if isinstance(bot.store, PgStore):
+        return PgSpool(bot.store)
+    return Spool(bot.config.data_dir / "spool")
 
 
 # --- channels -------------------------------------------------------------------------------
@@ -122,7 +157,7 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
                         password=config.smtp_password, tls=config.smtp_tls, ca_file=config.smtp_ca_file)
     processor = Processor(service=bot.service, store=bot.store, addresses=addresses,
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
-    return EmailChannel(service=bot.service, addresses=addresses, spool=Spool(config.data_dir / "spool"),
+    return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),
                         sender=sender, processor=processor, host=options.pop("host", config.smtp_host),
                         port=options.pop("port", config.smtp_port), **options)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -22,7 +23,7 @@ from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
 from handlers.outbox import Sender
-from store.spool import Spool
+from store.spool import Spooled
 
 log = logging.getLogger("webnaccs.email")
 
@@ -31,12 +32,33 @@ IDLE_TIMEOUT = 120  # seconds without a complete command, DATA included (10 MB a
 ATTEMPTS = 3  # tries at processing one spooled mail before it is set aside for the operator
 
 
+class MailSpool(Protocol):
+    """Where accepted mail waits (files under the data dir, or PostgreSQL rows)."""
+
+    def put(self, raw: bytes, envelope: dict[str, Any]) -> str: ...
+
+    def names(self) -> list[str]: ...
+
+    def read(self, name: str) -> Spooled: ...
+
+    def done(self, name: str) -> None: ...
+
+    def processed(self, name: str) -> None: ...
+
+    @property
+    def processed_count(self) -> int: ...
+
+    def release(self, count: int) -> int: ...
+
+    def set_aside(self, name: str) -> None: ...
+
+
 class EmailChannel:
     """SMTP in, mail out. ``port`` is the bound SMTP port once started (config port 0 works)."""
 
     name = "email"
 
-    def __init__(self, *, service: Service, addresses: Addresses, spool: Spool, sender: MailSender,
+    def __init__(self, *, service: Service, addresses: Addresses, spool: MailSpool, sender: MailSender,
                  processor: Processor, host: str, port: int, max_size: int = MAX_SIZE,
                  process: bool = True, retry_delay: float = 1.0) -> None:
         self.service = service

@@ -10,7 +10,6 @@ the journal under the lock, so ``serve`` and the command line see each other's w
 from __future__ import annotations
 
 import fcntl
-import math
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ports import Clock
+from store import checks
 from store.atomic import DIR_MODE, FILE_MODE, atomic_write_bytes, encode, ensure_dir, is_temp_file, remove_file
 from store.lock import StoreLock
 from store.tiny import apps, indexes, migrate, seen
@@ -105,17 +105,10 @@ class TinyStore:
         (``sync`` False: written, durable with the next sync or checkpoint).
 
         When this returns, all of it survives a crash; when it raises, none of it is there."""
-        if not isinstance(record, Mapping):
-            raise ValueError("record must be a mapping")
-        app_id = check_name(record.get("id"))
-        _people(record)
+        app_id = checks.record(record)
         number = record.get("acceptance_number")
-        if number is not None:
-            check_name(number, "acceptance number")
-        if record.get("wakeup") is not None:
-            check_name(record["wakeup"], "wakeup day")
-        entries = [_mapping(entry, "audit entry") for entry in audit]
-        messages = [self._new_message(message, app_id) for message in outbox]
+        entries = [checks.mapping(entry, "audit entry") for entry in audit]
+        messages = [checks.message(message, app_id, self._now()) for message in outbox]
         with self.locked():
             state = self._state(app_id)
             known = set(state.outbox) if state else set()
@@ -202,7 +195,7 @@ class TinyStore:
                 pending = [m for m in (state.outbox.values() if state else ()) if m.get("status") == PENDING]
                 for position, message in enumerate(pending):
                     if wanted is None or message.get("channel") in wanted:
-                        key = (_instant(message.get("created_at")), app_id, position)
+                        key = (checks.instant(message.get("created_at")), app_id, position)
                         found.append((key, {**message, "app_id": app_id}))
         found.sort(key=lambda item: item[0])
         return [message for _, message in found]
@@ -335,7 +328,7 @@ class TinyStore:
         state = self._state(app_id)
         if op == "commit":
             record = entry["record"]
-            for person in _people(record):  # facts that held: true also of a line already in
+            for person in checks.people(record):  # facts that held: true also of a line already in
                 self._index.add_person(person, app_id)  # the application file, whose index
             if record.get("acceptance_number"):  # a checkpoint cut short may not have written
                 self._index.add_number(str(record["acceptance_number"]), app_id)
@@ -373,39 +366,3 @@ class TinyStore:
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(JST)
-
-    def _new_message(self, message: object, app_id: str) -> Record:
-        fields = _mapping(message, "outbox message")
-        if not isinstance(fields.get("id"), str) or not fields["id"]:
-            raise ValueError("an outbox message needs a non-empty string id")
-        if fields.get("app_id", app_id) != app_id:
-            raise ValueError("an outbox message belongs to the application it is committed with")
-        fields.setdefault("status", PENDING)
-        fields.setdefault("created_at", self._now().isoformat())
-        return fields
-
-
-def _mapping(value: object, what: str) -> Record:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{what} must be a mapping")
-    return dict(value)
-
-
-def _people(record: Mapping[str, Any]) -> list[str]:
-    people = record.get("people") or []
-    if not isinstance(people, list | tuple) or not all(isinstance(p, str) for p in people):
-        raise ValueError("record people must be a list of person keys")
-    return list(dict.fromkeys(people))
-
-
-def _instant(value: object) -> float:
-    """Seconds since the epoch for an ISO timestamp (naive = Japan time); unknown sorts last."""
-    if not isinstance(value, str):
-        return math.inf
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return math.inf
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=JST)
-    return moment.timestamp()
