@@ -1,33 +1,22 @@
 """PDF documents of the procedure: the application form (システムサービス利用契約変更申込書) and,
 from the start date on, the approval notice (システムサービス利用契約変更承認通知).
 
-ReportLab draws the Japanese text with its built-in CID fonts (HeiseiMin / HeiseiKakuGo): no font
-file is shipped or downloaded, and PDF viewers render them with their own Japanese fonts.
+``content`` says what each document holds (sections in the order of the seed's screens),
+``pages`` lays it out as a form on A4 in an embedded Japanese font (IPAex Gothic), so the PDFs
+look the same on every machine. Japanese by default, English when the application's language is
+English. ``file_name`` is the one name of each document, in mails, Slack uploads and the CLI.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-from bot import fields as F
 from bot.application import Application
-from handlers.render import Renderer, format_date
+from handlers.documents import content, pages
+from handlers.render import Renderer
 
-FONT = "HeiseiKakuGo-W5"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-_TEXT = ParagraphStyle("text", fontName=FONT, fontSize=10, leading=14, wordWrap="CJK")
-_TITLE = ParagraphStyle("title", parent=_TEXT, fontSize=16, leading=22, alignment=1)
+FILE_NAMES = {"form": "application-form", "notice": "approval-notice"}
 
 
 class NotYetAvailable(Exception):
@@ -38,52 +27,22 @@ class NotYetAvailable(Exception):
         self.start_date = start_date
 
 
+def file_name(acceptance_number: str, kind: str) -> str:
+    """``260001A-application-form.pdf`` (kind ``form``) or ``260001A-approval-notice.pdf`` (``notice``)."""
+    if kind not in FILE_NAMES:
+        raise ValueError(f"no document of kind {kind!r}")
+    return f"{acceptance_number}-{FILE_NAMES[kind]}.pdf"
+
+
 def application_form(app: Application, renderer: Renderer, lang: str = "ja") -> bytes:
-    rows = [(renderer.block("documents.j2", "number", lang), app.acceptance_number or ""),
-            (renderer.block("documents.j2", "filed_on", lang),
-             format_date(app.filed_at, lang))]
-    rows += [(renderer.label(f.key, lang), renderer.show(f.key, app.answers.get(f.key), lang))
-             for f in F.applicable(app.answers)]
-    fixed = app.answers.get("fixed_settings")
-    extra = renderer.render("fixed.j2", lang, fixed=fixed) if fixed else ""
-    return _pdf(renderer.block("documents.j2", "form_title", lang), rows, extra)
+    return pages.render(content.application_form(app, renderer, lang))
 
 
 def approval_notice(app: Application, renderer: Renderer, today: date, lang: str = "ja") -> bytes:
     start = (app.review or {}).get("start_date")
     if app.state not in ("approved", "active") or not start or today < date.fromisoformat(start):
         raise NotYetAvailable(start)
-    rows = [(renderer.block("documents.j2", "number", lang), app.acceptance_number or ""),
-            (renderer.block("documents.j2", "filed_on", lang),
-             format_date(app.filed_at, lang)),
-            (renderer.label("company_name", lang), app.answers.get("company_name", "")),
-            (renderer.label("office_name", lang), app.answers.get("office_name", "")),
-            (renderer.block("documents.j2", "start_date", lang), format_date(start, lang)),
-            (renderer.label("certificate_count", lang), str(app.answers.get("certificate_count", ""))),
-            (renderer.block("documents.j2", "approved_on", lang),
-             format_date((app.review or {}).get("at"), lang))]
-    body = renderer.block("documents.j2", "notice_body", lang)
-    return _pdf(renderer.block("documents.j2", "notice_title", lang), rows, body)
-
-
-def _pdf(title: str, rows: list[tuple[str, Any]], extra: str) -> bytes:
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                            topMargin=18 * mm, bottomMargin=18 * mm, title=title, author="webnaccs-bot")
-    cells = [[Paragraph(escape(label), _TEXT), Paragraph(escape(str(value)).replace("\n", "<br/>"), _TEXT)]
-             for label, value in rows]
-    table = Table(cells, colWidths=[55 * mm, 119 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                               ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story = [Paragraph(escape(title), _TITLE), Spacer(1, 8 * mm), table]
-    if extra:
-        story += [Spacer(1, 6 * mm)] + [Paragraph(escape(line), _TEXT) for line in extra.splitlines()]
-    doc.build(story)
-    return out.getvalue()
-
-
-FILE_NAMES = {"form": "application-form", "notice": "approval-notice"}
+    return pages.render(content.approval_notice(app, renderer, lang, start))
 
 
 def kind_for(message: dict[str, Any]) -> str | None:
@@ -93,7 +52,8 @@ def kind_for(message: dict[str, Any]) -> str | None:
     if message.get("notice") == "confirmation":
         return "form"
     if message.get("notice") == "document":  # asked for by the applicant
-        return (message.get("params") or {}).get("document")
+        kind = (message.get("params") or {}).get("document")
+        return kind if kind in FILE_NAMES else None
     if message.get("notice") == "reminder" and (message.get("params") or {}).get("reminder") == "start":
         return "notice"
     return None
@@ -106,10 +66,6 @@ def make(kind: str, app: Application, renderer: Renderer, today: date, lang: str
     return approval_notice(app, renderer, today, lang)
 
 
-def file_name(kind: str, app: Application) -> str:
-    return f"{app.acceptance_number}-{FILE_NAMES[kind]}.pdf"
-
-
 def for_notice(message: dict[str, Any], app: Application | None, renderer: Renderer, today: date,
                lang: str) -> list[tuple[str, bytes]]:
     """(file name, PDF) for each document a notice carries; none when it has none or it is not
@@ -118,6 +74,6 @@ def for_notice(message: dict[str, Any], app: Application | None, renderer: Rende
     if kind is None or app is None or not app.acceptance_number:
         return []
     try:
-        return [(file_name(kind, app), make(kind, app, renderer, today, lang))]
+        return [(file_name(app.acceptance_number, kind), make(kind, app, renderer, today, lang))]
     except NotYetAvailable:
         return []
