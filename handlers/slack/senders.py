@@ -137,7 +137,7 @@ class ApplicantSender:
         title = self.renderer.block("documents.j2", f"{kind}_title", lang)
         try:
             await self.client.files_upload_v2(channel=channel, file=pdf, title=f"{title} {app.acceptance_number}",
-                                              filename=documents.file_name(kind, app))
+                                              filename=documents.file_name(app.acceptance_number, kind))
         except SlackRequestError as e:  # the upload URL did not take the bytes: try again later
             raise Retry("file_upload_failed") from e
         except Exception as e:
@@ -146,8 +146,8 @@ class ApplicantSender:
                 # Only uploads need files:write: the applicant's later DMs must not wait for a
                 # reinstall. Failed, with the post recorded: a retry of the message only uploads.
                 log.error("uploading %s to Slack failed (%s): add files:write to the app, reinstall it, "
-                          "then run: webnaccs-bot outbox retry %s/%s", documents.file_name(kind, app), problem,
-                          message["app_id"], message["id"])
+                          "then run: webnaccs-bot outbox retry %s/%s", documents.file_name(app.acceptance_number, kind),
+                          problem, message["app_id"], message["id"])
                 raise Permanent(str(problem)) from e
             raise problem from e
 
