@@ -45,7 +45,7 @@ def applications_show(number: str, lang: str | None) -> None:
 @click.argument("number")
 @click.option("--notice", is_flag=True, help="The approval notice (from the start date on) instead of the form.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write it (default: NUMBER-form.pdf / NUMBER-notice.pdf).")
+              help="Where to write it (default: NUMBER-application-form.pdf / NUMBER-approval-notice.pdf).")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
 def applications_pdf(number: str, notice: bool, out: Path | None, lang: str | None) -> None:
     """Write the application form (申込書) or the approval notice (承認通知) of NUMBER as PDF."""
@@ -64,7 +64,7 @@ def applications_pdf(number: str, notice: bool, out: Path | None, lang: str | No
         click.echo(bot.renderer.render("cli/notice_not_yet.j2", language, number=number,
                                        start_date=e.start_date), err=True)
         sys.exit(1)
-    path = out or Path(f"{app.acceptance_number}-{'notice' if notice else 'form'}.pdf")
+    path = out or Path(documents.file_name(app.acceptance_number or number, "notice" if notice else "form"))
     path.write_bytes(data)
     click.echo(str(path))
 

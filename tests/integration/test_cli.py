@@ -146,3 +146,12 @@ def test_pdf_command_writes_the_form_and_refuses_the_notice_before_approval(env,
     notice = run(["applications", "pdf", number, "--notice", "--out", str(tmp_path / "n.pdf")], env)
     assert notice.returncode == 1 and "承認されていない" in notice.stderr
     assert not (tmp_path / "n.pdf").exists()
+
+
+def test_pdf_command_names_the_file_as_mails_and_slack_do(env, tmp_path):
+    result = run(["chat"], env, "\n".join([*ANSWERS, "登録"]) + "\n")
+    number = re.findall(r"申込受付番号：(\d{6}A)", result.stdout)[0]
+    made = run(["applications", "pdf", number], env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == f"{number}-application-form.pdf"
+    assert (tmp_path / f"{number}-application-form.pdf").read_bytes().startswith(b"%PDF")
