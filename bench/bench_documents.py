@@ -15,10 +15,10 @@ from collections.abc import Callable
 from datetime import date
 
 from bench.common import percentile
-from bot.bootstrap import load_schedule
 from bot.config import BUNDLED_SCHEDULE
 from bot.service import Person, Service
 from handlers import documents
+from handlers.bootstrap import load_schedule
 from handlers.render import Renderer
 from tests.conftest import WITH_USER_CODE, file_application
 from tests.fakes import MemoryStore, PlainVault, clock_at

@@ -1,30 +1,42 @@
 """Reading an inbound mail: who sent it, whether a program did, and its text.
 
-Japanese mail comes as UTF-8, ISO-2022-JP (often with Windows extensions such as ① or ㈱, which
-Python's codec refuses) or Shift_JIS (really CP932), in quoted-printable or base64, sometimes as
-HTML only. Attachments are ignored: only the message body is read.
+Japanese mail comes as UTF-8, ISO-2022-JP or Shift_JIS (``charsets``), in quoted-printable or
+base64, sometimes as HTML only (``htmltext``). Attachments are ignored: only the message body is
+read.
+
+Reading is linear in the mail and capped: at most ``MAX_PARTS`` MIME parts are parsed, nested at
+most ``MAX_DEPTH`` deep; a header value is parsed up to ``policies.MAX_HEADER_CHARS``; the text
+keeps its first ``quotes.MAX_LINES`` lines and ``MAX_TEXT_CHARS`` characters. When a cap is hit,
+``Inbound.limited`` says which, and the mail is read as far as the cap.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from email.message import EmailMessage, Message
-from email.parser import BytesParser
-from html.parser import HTMLParser
+from email.feedparser import BytesFeedParser
+from email.message import EmailMessage
+from typing import Any
 
-from handlers.email import policies
+from handlers.email import autoreply, policies, quotes
 from handlers.email.addresses import single_address
+from handlers.email.charsets import decode_bytes, decode_iso2022jp, decode_part
+from handlers.email.headers import Headers
+from handlers.email.htmltext import html_to_text
 
-_PRECEDENCE = re.compile(r"bulk|junk|list|auto[_-]?reply", re.IGNORECASE)
-_DAEMON = re.compile(r"^(mailer-daemon|postmaster|no-?reply|noreply)@", re.IGNORECASE)
-_AUTO_SUBJECT = re.compile(
-    r"^\s*(auto:|automatic reply|auto(matic)?[- ]?response|out of (the )?office|自動応答|自動返信|"
-    r"不在通知|不在のお知らせ|undeliverable|delivery status notification|配信不能|"
-    r"returned mail|mail delivery failed)",
-    re.IGNORECASE,
-)
+__all__ = ["MAX_DEPTH", "MAX_PARTS", "MAX_TEXT_CHARS", "Inbound", "body_text", "decode_bytes",
+           "decode_iso2022jp", "decode_part", "html_to_text", "read"]
+
+MAX_PARTS = 100  # MIME parts of one mail (the message itself counts); later ones are not parsed
+MAX_DEPTH = 8  # multiparts and attached messages within each other (a real mail needs 3 or 4)
+MAX_TEXT_CHARS = 200_000  # characters of the body text
+
+# What Inbound.limited says when a cap was hit (the first one met, in reading order).
+TOO_MANY_PARTS = "too_many_parts"
+HEADER_TOO_LONG = "header_too_long"
+TOO_MANY_LINES = "too_many_lines"
+TEXT_TOO_LONG = "text_too_long"
 
 
 @dataclass(frozen=True)
@@ -33,47 +45,82 @@ class Inbound:
     message_id: str | None
     sender: str | None  # the one address in From, or None when absent or ambiguous
     subject: str
-    text: str  # the body as plain text, quotes and all
+    text: str  # the body as plain text, quotes and all (capped)
     automatic: str | None  # why this mail is from a program (auto-reply, bounce, list), else None
+    limited: str | None = None  # which cap the mail hit (TOO_MANY_PARTS, ...), else None
 
 
-def read(raw: bytes, *, envelope_sender: str | None) -> Inbound:
-    msg = BytesParser(policy=policies.DEFAULT).parsebytes(raw)
-    message_id = _header(msg, "Message-ID").strip() or None
+def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()) -> Inbound:
+    """``markers``: the lines our mails ask to reply above (they tell the quote for the
+    auto-reply check; any ``##- … -##`` line does too)."""
+    msg, limited = parse(raw)
+    headers = Headers(msg)
+    message_id = headers.get("Message-ID").strip() or None
     if message_id and not message_id.startswith("<"):
         message_id = f"<{message_id}>"
     key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    sender = single_address(_header(msg, "From"))
-    subject = " ".join(_header(msg, "Subject").split())
-    return Inbound(key=key, message_id=message_id, sender=sender, subject=subject,
-                   text=body_text(msg), automatic=automatic(msg, envelope_sender))
+    sender = single_address(headers.get("From"))
+    subject = " ".join(headers.get("Subject").split())
+    why = autoreply.by_headers(headers, msg.get_content_type(), envelope_sender)
+    limited = limited or (HEADER_TOO_LONG if headers.too_long else None)
+    text, cut = _capped(body_text(msg))
+    if why is None:
+        why = autoreply.by_content(text, markers)
+    return Inbound(key=key, message_id=message_id, sender=sender, subject=subject, text=text,
+                   automatic=why, limited=limited or cut)
 
 
-def automatic(msg: Message, envelope_sender: str | None) -> str | None:
-    """Why the mail was sent by a program rather than typed by a person (None if it was)."""
-    if envelope_sender is not None and envelope_sender.strip() in ("", "<>"):
-        return "null_sender"
-    auto_submitted = _header(msg, "Auto-Submitted").strip().lower()
-    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
-        return "auto_submitted"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autogenerated"):
-        if msg.get(name) is not None:
-            return name.lower()
-    if _PRECEDENCE.search(_header(msg, "Precedence")):
-        return "precedence"
-    if msg.get("List-Id") is not None or msg.get("List-Unsubscribe") is not None:
-        return "list"
-    if msg.get_content_type() == "multipart/report":
-        return "report"
-    sender = single_address(_header(msg, "From")) or ""
-    if _DAEMON.match(sender):
-        return "daemon"
-    if _AUTO_SUBJECT.match(_header(msg, "Subject")):
-        return "auto_subject"
-    return None
+# --- parsing, capped -----------------------------------------------------------------------
 
 
-# --- bodies ------------------------------------------------------------------------------
+class _Limit(Exception):
+    pass
+
+
+class _Part(EmailMessage):
+    """A part that knows how deep it lies: the parser attaches each part to its parent."""
+
+    depth = 0
+
+    def attach(self, payload: Any) -> None:
+        if isinstance(payload, _Part):
+            payload.depth = self.depth + 1
+            if payload.depth > MAX_DEPTH:
+                raise _Limit
+        super().attach(payload)
+
+
+class _Parts:
+    """The parser's message factory: counts the parts it makes and stops at ``MAX_PARTS``."""
+
+    def __init__(self) -> None:
+        self.made: list[_Part] = []
+
+    def __call__(self, policy: Any = policies.READING) -> _Part:
+        if len(self.made) >= MAX_PARTS:
+            raise _Limit
+        part = _Part(policy=policy)
+        self.made.append(part)
+        return part
+
+
+def parse(raw: bytes) -> tuple[EmailMessage, str | None]:
+    """The mail as far as the part caps allow, and ``TOO_MANY_PARTS`` when they stopped it.
+
+    The parse stops where the next part would be made (or attached too deep); every part before
+    it is complete (the stdlib's feed parser would otherwise spend time per line on every level
+    of nesting, and fail past about 300 levels)."""
+    factory = _Parts()
+    parser = BytesFeedParser(factory, policy=policies.READING)
+    factory.made.clear()  # the parser made one part to try the factory
+    try:
+        parser.feed(raw)
+        return parser.close(), None
+    except _Limit:
+        return factory.made[0], TOO_MANY_PARTS
+
+
+# --- bodies --------------------------------------------------------------------------------
 
 
 def body_text(msg: EmailMessage) -> str:
@@ -90,151 +137,12 @@ def body_text(msg: EmailMessage) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def decode_part(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    return decode_bytes(payload, part.get_content_charset())
+def _capped(text: str) -> tuple[str, str | None]:
+    cut = None
+    if len(text) > MAX_TEXT_CHARS:
+        text, cut = text[:MAX_TEXT_CHARS], TEXT_TOO_LONG
+    lines = text.split("\n", quotes.MAX_LINES)
+    if len(lines) > quotes.MAX_LINES:
+        text, cut = "\n".join(lines[:quotes.MAX_LINES]), TOO_MANY_LINES
+    return text, cut
 
-
-_SJIS = {"shift_jis", "shift-jis", "sjis", "x-sjis", "s-jis", "ms_kanji", "csshiftjis",
-         "windows-31j", "cp932", "ms932", "x-ms-cp932"}
-_JIS = {"iso-2022-jp", "iso2022-jp", "iso2022_jp", "csiso2022jp", "iso-2022-jp-ms",
-        "cp50220", "cp50221", "cp50222"}
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes to text under the declared charset, with the fallbacks Japanese mail needs."""
-    name = (charset or "").strip().lower()
-    if name in _SJIS:
-        return _first_decoding(data, "cp932", "shift_jis")
-    if name in _JIS or (b"\x1b$" in data and name in ("", "us-ascii", "ascii")):
-        return decode_iso2022jp(data)
-    if name in ("", "us-ascii", "ascii"):
-        return _first_decoding(data, "utf-8", "cp932", "euc_jp")
-    if name in ("euc-jp", "x-euc-jp", "eucjp"):
-        return _first_decoding(data, "euc_jp", "euc_jis_2004")
-    try:
-        return data.decode(name)
-    except LookupError:
-        return _first_decoding(data, "utf-8", "cp932")
-    except UnicodeDecodeError:
-        return _first_decoding(data, "utf-8", "cp932") if name != "utf-8" else \
-            data.decode("utf-8", errors="replace")
-
-
-def _first_decoding(data: bytes, *codecs: str) -> str:
-    for codec in codecs:
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return data.decode(codecs[0], errors="replace")
-
-
-_ESCAPE = re.compile(rb"\x1b(\$@|\$B|\$\(D|\(B|\(J|\(I)")
-
-
-def decode_iso2022jp(data: bytes) -> str:
-    """ISO-2022-JP, falling back to reading its JIS X 0208 runs as CP932 (what Outlook's
-    CP50220 writes for ①, ㈱ and the like)."""
-    try:
-        return data.decode("iso2022_jp")
-    except UnicodeDecodeError:
-        pass
-    out = bytearray()
-    mode = b"(B"
-    pos = 0
-    for m in [*_ESCAPE.finditer(data), None]:
-        end = m.start() if m else len(data)
-        chunk = data[pos:end]
-        if mode in (b"$@", b"$B", b"$(D"):
-            for i in range(0, len(chunk) - 1, 2):
-                out += _jis_to_sjis(chunk[i], chunk[i + 1])
-        elif mode == b"(I":  # half-width katakana
-            out += bytes(b | 0x80 for b in chunk)
-        else:
-            out += chunk
-        if m:
-            mode = m.group(1)
-            pos = m.end()
-    return out.decode("cp932", errors="replace")
-
-
-def _jis_to_sjis(j1: int, j2: int) -> bytes:
-    if not (0x21 <= j1 <= 0x7E and 0x21 <= j2 <= 0x7E):
-        return b"?"
-    s1 = ((j1 - 0x21) >> 1) + 0x81
-    if s1 > 0x9F:
-        s1 += 0x40
-    s2 = (j2 + 0x1F + (j2 >= 0x60)) if j1 & 1 else j2 + 0x7E
-    return bytes((s1, s2))
-
-
-class _Text(HTMLParser):
-    """HTML to plain text: block elements become line breaks, blockquotes become ``>`` lines
-    (so the quote is cut like a plain-text one), scripts and styles vanish."""
-
-    BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-                        "table", "ul", "ol", "pre", "blockquote", "section", "article", "header",
-                        "footer"})
-    HIDDEN = frozenset({"script", "style", "head", "title"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.depth = 0  # blockquote nesting
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.HIDDEN:
-            self.hidden += 1
-        if tag in self.BLOCKS:
-            self._break()
-        if tag == "blockquote":
-            self.depth += 1
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN and self.hidden:
-            self.hidden -= 1
-        if tag == "blockquote" and self.depth:
-            self.depth -= 1
-        if tag in self.BLOCKS:
-            self._break()
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("br", "hr"):
-            self._break()
-
-    def handle_data(self, data: str) -> None:
-        if self.hidden:
-            return
-        text = re.sub(r"[ \t\r\n\f]+", " ", data.replace("\xa0", " "))
-        if not text.strip() and not self.lines[-1].strip():
-            return
-        if not self.lines[-1] and self.depth:
-            self.lines[-1] = "> " * self.depth
-        self.lines[-1] += text
-
-    def _break(self) -> None:
-        self.lines.append("")
-
-    def text(self) -> str:
-        lines = [line.strip() for line in self.lines]
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def html_to_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
-def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except (IndexError, ValueError, TypeError):  # malformed headers must not stop the reading
-        value = None
-    return str(value) if value is not None else ""
