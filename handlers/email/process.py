@@ -54,7 +54,9 @@ class Processor:
         self.markers = list(markers)
 
     def process(self, raw: bytes, envelope: dict[str, Any]) -> Result:
-        mail = read(raw, envelope_sender=envelope.get("mail_from"))
+        mail = read(raw, envelope_sender=envelope.get("mail_from"), markers=self.markers)
+        if mail.limited:
+            log.warning("mail %s read only in part: %s", mail.key, mail.limited)
         if mail.automatic:
             return Result("ignored", mail.automatic)
         if mail.message_id and self.addresses.is_our_message_id(mail.message_id):
