@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +48,8 @@ class OperatedStore(Store, Protocol):
     def checkpoint(self) -> int: ...
 
     def own(self) -> None: ...
+
+    def listen(self, wake: Callable[[], None]) -> None: ...
 
     def disown(self) -> None: ...
 

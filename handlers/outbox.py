@@ -9,6 +9,7 @@ operator. Messages to one recipient go out in order; different recipients in par
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -45,8 +46,10 @@ class OutboxSignal:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __call__(self) -> None:
-        if self._loop is not None and self._event is not None:
-            self._loop.call_soon_threadsafe(self._event.set)
+        loop, event = self._loop, self._event
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # it closed meanwhile: nobody listens any more
+                loop.call_soon_threadsafe(event.set)
 
     def listen(self) -> asyncio.Event:
         """The event to wait on, bound to the running loop."""

@@ -72,6 +72,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     channels = list(bootstrap.channels(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
     bot.store.own()  # one serve per data directory: it alone takes checkpoints
+    bot.store.listen(bot.signal)  # replicas: another's commit wakes this dispatcher too
     await asyncio.to_thread(bot.store.sweep_temp_files)  # left by a kill in the middle of a write
     app = make_app(service=bot.service, renderer=bot.renderer, links=bot.links, lang=bot.config.lang)
     for channel in channels:

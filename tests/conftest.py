@@ -83,3 +83,31 @@ def asking(outcome: Outcome) -> str | None:
 
 def last(outcome: Outcome) -> Reply:
     return outcome.replies[-1]
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """None (TinyDB files), or with ``indirect`` parametrisation "postgres": a fresh schema's URL
+    for WEBNACCS_DATABASE_URL; every store the bot opens on it is closed before it is dropped."""
+    if getattr(request, "param", "tiny") == "tiny":
+        yield None
+        return
+    from handlers import bootstrap
+    from tests import pg
+
+    with pg.fresh_schema() as url:
+        made = []
+        real = bootstrap.open_store
+
+        def recording(config):
+            store = real(config)
+            made.append(store)
+            return store
+
+        monkeypatch.setattr(bootstrap, "open_store", recording)
+        yield url
+        for store in made:
+            store.close()
+
+
+BOTH = pytest.mark.parametrize("database_url", ["tiny", "postgres"], indirect=True)

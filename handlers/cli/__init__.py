@@ -10,6 +10,6 @@ def main() -> None:
     """webnaccs-bot: WebNACCS処理方式の追加申込 assistant for Slack, email and the terminal."""
 
 
-from handlers.cli import applications, conversation, operations  # noqa: E402  (they register on main)
+from handlers.cli import applications, conversation, database, operations  # noqa: E402  (they register on main)
 
-__all__ = ["applications", "conversation", "main", "operations"]
+__all__ = ["applications", "conversation", "database", "main", "operations"]

@@ -60,13 +60,16 @@ class EmailChannel:
 
     def __init__(self, *, service: Service, addresses: Addresses, spool: MailSpool, sender: MailSender,
                  processor: Processor, host: str, port: int, max_size: int = MAX_SIZE,
-                 process: bool = True, retry_delay: float = 1.0) -> None:
+                 process: bool = True, retry_delay: float = 1.0, rescan: float = 30.0) -> None:
         self.service = service
         self.host = host
         self.port = port
         self.max_size = max_size
         self.process = process  # False only in tests that stop between 250 and processing
         self.retry_delay = retry_delay
+        self.rescan = rescan
+        self._queued: set[str] = set()
+        self._rescanning: asyncio.Task[None] | None = None
         self.addresses = addresses
         self.spool = spool
         self.sender = sender
@@ -99,15 +102,17 @@ class EmailChannel:
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP listening on %s:%s for %s", self.host, self.port, self.addresses.bot)
         if self.process:
-            for name in await asyncio.to_thread(self.spool.names):  # left by a crash
-                self._queue.put_nowait(name)
+            await self._rescan()  # left by a crash
             self._worker = asyncio.create_task(self._work())
+            self._rescanning = asyncio.create_task(self._rescan_every(self.rescan))
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._rescanning is not None:
+            self._rescanning.cancel()
         if self._worker is not None:
             self._stopping = True  # what is still queued stays in the spool for the next start
             self._queue.put_nowait(None)
@@ -151,8 +156,27 @@ class EmailChannel:
             log.error("cannot spool an inbound mail: %s", e)
             return "451 4.3.0 Temporarily unable to accept the message, please try again later"
         if self.process:
-            self._queue.put_nowait(name)
+            self._enqueue(name)
         return f"250 2.0.0 OK queued as {name.split('.')[0]}"
+
+    def _enqueue(self, name: str) -> None:
+        if name not in self._queued:
+            self._queued.add(name)
+            self._queue.put_nowait(name)
+
+    async def _rescan(self) -> None:
+        for name in await asyncio.to_thread(self.spool.names):
+            self._enqueue(name)
+
+    async def _rescan_every(self, every: float) -> None:
+        """Mails another replica accepted and could not process (it died) wait in the shared
+        spool: look for them now and then. (With one process this finds nothing new.)"""
+        while not self._stopping:
+            await asyncio.sleep(every)
+            try:
+                await self._rescan()
+            except Exception:
+                log.exception("looking for waiting mail failed")
 
     async def _work(self) -> None:
         while True:
@@ -163,6 +187,8 @@ class EmailChannel:
                 if not self._stopping:
                     await self._process(name)
             finally:
+                if name is not None:
+                    self._queued.discard(name)
                 self._queue.task_done()
 
     async def _process(self, name: str) -> None:

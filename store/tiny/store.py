@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +79,10 @@ class TinyStore:
         if self._owner_fd is not None:
             os.close(self._owner_fd)
             self._owner_fd = None
+
+    def listen(self, wake: Callable[[], None]) -> None:
+        """Nothing to listen to: one process owns the directory, and its own commits ring the
+        signal (``Service(notify=…)``)."""
 
     def own(self) -> None:
         """Claim the directory for this process (``serve``): only the owner takes checkpoints."""

@@ -27,9 +27,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path, database_url: str | None) -> Config:
     return Config(data_dir=tmp_path / "data", http_port=0, smtp_port=0, mail_address=BOT,
-                  secret=SECRET)
+                  secret=SECRET, database_url=database_url)
 
 
 @dataclass

@@ -10,16 +10,18 @@ import sys
 from pathlib import Path
 
 from bot.service import Person
-from tests.conftest import WITHOUT_USER_CODE
+from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import SECRET, TARO
 from tests.email.mailer import eventually
+
+pytestmark = BOTH  # on TinyDB files and on PostgreSQL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(service, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WEBNACCS_DATA_DIR": str(service.bot.config.data_dir), "WEBNACCS_SECRET": SECRET,
-           "WEBNACCS_LANG": "ja"}
+           "WEBNACCS_LANG": "ja", "WEBNACCS_DATABASE_URL": service.bot.config.database_url or ""}
     return subprocess.run([sys.executable, "-m", "handlers", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import WITHOUT_USER_CODE
+from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
 from tests.email.mailer import (
     gmail_reply,
@@ -13,6 +13,7 @@ from tests.email.mailer import (
     thunderbird_reply,
 )
 
+pytestmark = BOTH  # on TinyDB files and on PostgreSQL
 CLIENTS = [outlook_reply, gmail_reply, thunderbird_reply]
 
 

@@ -204,7 +204,7 @@ async def api() -> AsyncIterator[MockSlack]:
 
 
 @pytest.fixture
-def make_bot(tmp_path: Path, api: MockSlack) -> Callable[..., Bot]:
+def make_bot(tmp_path: Path, api: MockSlack, database_url: str | None) -> Callable[..., Bot]:
     schedule = tmp_path / "schedule.txt"
     schedule.write_text(SCHEDULE, encoding="utf-8")
 
@@ -213,7 +213,7 @@ def make_bot(tmp_path: Path, api: MockSlack) -> Callable[..., Bot]:
             "data_dir": tmp_path / "data", "schedule": schedule, "http_host": "127.0.0.1", "http_port": 0,
             "review_channel": REVIEW_CHANNEL, "reviewers": REVIEWERS, "lang": "ja",
             "slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "slack_api_url": api.url,
-            "secret": "test-secret-key-for-links-and-vault"}
+            "secret": "test-secret-key-for-links-and-vault", "database_url": database_url}
         values.update(overrides)
         return bootstrap.build(Config(**values), clock=clock_at("2026-11-26T10:00"))
 

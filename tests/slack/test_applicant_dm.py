@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import BOTH
 from tests.slack.conftest import APPLICANT, REVIEW_CHANNEL, Slack, button
+
+pytestmark = BOTH  # on TinyDB files and on PostgreSQL
 
 # (what the applicant sends, the field the next question asks)
 ANSWERS = [

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+from tests.conftest import BOTH
 from tests.slack.conftest import APPLICANT, REVIEW_CHANNEL, Slack, card_ts, file_application, until
+
+pytestmark = BOTH  # on TinyDB files and on PostgreSQL
 
 
 def select(value: str) -> dict:
