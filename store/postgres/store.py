@@ -53,8 +53,12 @@ class PgStore:
         self._local = threading.local()
         self._listeners: list[threading.Event] = []
         if check_schema:
-            with self._pool.connection() as conn:
-                schema.check(conn)
+            try:
+                with self._pool.connection() as conn:
+                    schema.check(conn)
+            except BaseException:
+                self._pool.close()
+                raise
 
     # -- transactions ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.contract.conftest import FakeClock
+from tests.conftest import FakeClock
 
 JST = ZoneInfo("Asia/Tokyo")
 
