@@ -55,11 +55,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--only", action="append", default=[],
-                        help="run only these (dates, slack, email, scale, load, crash); repeatable")
+                        help="run only these (dates, slack, email, length, throughput, scale, load, crash); "
+                             "repeatable")
+    parser.add_argument("--backend", choices=["tiny", "postgres"], default="tiny",
+                        help="the store of the service under test (postgres: a fresh schema on "
+                             "WEBNACCS_BENCH_DATABASE_URL or the local server, dropped afterwards)")
     args = parser.parse_args(argv)
-    from bench import bench_crash, bench_dates, bench_email, bench_load, bench_scale, bench_slack
+    os.environ["BENCH_BACKEND"] = args.backend
+    from bench import (
+        bench_crash,
+        bench_dates,
+        bench_email,
+        bench_length,
+        bench_load,
+        bench_scale,
+        bench_slack,
+        bench_throughput,
+    )
 
     suites = {"dates": bench_dates.run, "slack": bench_slack.run, "email": bench_email.run,
+              "length": bench_length.run, "throughput": bench_throughput.run,
               "scale": bench_scale.run, "load": bench_load.run, "crash": bench_crash.run}
     unknown = set(args.only) - suites.keys()
     if unknown:
@@ -79,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(report + "\n", encoding="utf-8")
     meta = {"when": datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
-            "machine": platform.machine(), "cpus": os.cpu_count(), "quick": args.quick,
+            "machine": platform.machine(), "cpus": os.cpu_count(), "quick": args.quick, "backend": args.backend,
             "seconds": timings, "git": git_state()}
     (RESULTS / "latest.json").write_text(json.dumps({"meta": meta, "figures": [f.as_dict() for f in figures]},
                                                     ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -363,9 +363,44 @@ def service(workdir: Path, data_dir: Path, schedule: Path, *, api_url: str | Non
         env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                     "SLACK_API_URL": api_url, "WEBNACCS_REVIEW_CHANNEL": REVIEW_CHANNEL,
                     "WEBNACCS_REVIEWERS": REVIEWER})
+    if os.environ.get("BENCH_BACKEND") == "postgres" and "WEBNACCS_DATABASE_URL" not in (extra or {}):
+        env["WEBNACCS_DATABASE_URL"] = database(workdir)
     env.update(extra or {})
     return ServiceProcess([sys.executable, "-m", "handlers", "serve"], env, workdir, http_port,
                           smtp_port, name=name)
+
+
+_schemas: dict[Path, str] = {}
+
+
+def database(workdir: Path) -> str:
+    """A fresh, migrated PostgreSQL schema for the services of ``workdir`` (the same one for every
+    replica started there), dropped when the benchmark process ends."""
+    if workdir in _schemas:
+        return _schemas[workdir]
+    import atexit
+    import secrets
+    from urllib.parse import quote
+
+    import psycopg
+
+    from store.postgres import schema
+
+    base = os.environ.get("WEBNACCS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"bench_{secrets.token_hex(5)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={name}')}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        schema.migrate(conn)
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+    atexit.register(drop)
+    _schemas[workdir] = url
+    return url
 
 
 def baseline_slack(workdir: Path, api_url: str) -> ServiceProcess:

@@ -51,7 +51,7 @@ class Service:
         core = self.core
         if isinstance(command, C.RunReminders):
             return reminding.run(core)  # takes the lock per application
-        with core.store.locked(*_keys(command)):
+        with core.turn(*_keys(command)):
             match command:
                 case C.Decide():
                     return review.decide(core, command)

@@ -9,7 +9,9 @@ calls.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -42,9 +44,23 @@ class Core:
     new_id: Callable[[], str] = lambda: secrets.token_hex(8)
     notify: Notify = _never  # something was queued: wake the outbox dispatcher
     engine: Engine = field(init=False)
+    _turn: threading.local = field(init=False, default_factory=threading.local)
 
     def __post_init__(self) -> None:
         self.engine = Engine(check_date=self.check_desired_date, next_dates=self.schedule.next_dates)
+
+    @contextmanager
+    def turn(self, *keys: str) -> Iterator[None]:
+        """One turn under the store's lock; when it queued messages, the dispatcher is woken
+        after the lock is let go — by then the store has them on disk."""
+        self._turn.queued = False
+        try:
+            with self.store.locked(*keys):
+                yield
+        finally:
+            if getattr(self._turn, "queued", False):
+                self._turn.queued = False
+                self.notify()
 
     # --- reading ------------------------------------------------------------------------
 
@@ -139,7 +155,7 @@ class Core:
         app.wakeup = wakeup.isoformat() if wakeup else None
         self.store.commit(app.to_record(), audit=audit, outbox=outbox, sync=sync)
         if outbox:
-            self.notify()
+            self._turn.queued = True  # the bus rings once the turn is durable (its lock let go)
 
     @staticmethod
     def remember(app: Application, person: Person) -> None:

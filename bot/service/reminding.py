@@ -23,7 +23,7 @@ def run(core: Core) -> int:
     today = core.today().isoformat()
     taken = 0
     for day, app_id in core.store.wakeups_due(today):
-        with core.store.locked(f"app:{app_id}"):
+        with core.turn(f"app:{app_id}"):
             app = core.load(app_id)
             if app is None or app.wakeup is None or app.wakeup > today:
                 core.store.drop_wakeup(day, app_id)  # moved on: a newer marker exists

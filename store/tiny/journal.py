@@ -1,10 +1,12 @@
 """The journal: an append-only log of everything the store was told since its last checkpoint.
 
 One JSON object per line, in segment files ``journal/<seq>.jsonl``. A commit is ONE
-``os.write`` of its line and one ``fdatasync``: the only fsync on the way to a reply. Other lines
-(delivery marks, serials) are written without a sync of their own — they survive a killed
-process (the kernel has them) and become durable with the next commit's ``fdatasync``, which
-covers every earlier write to the file.
+``os.write`` of its line and one ``fdatasync``: the only fsync on the way to a reply. The sync is
+taken after the store's lock is released (``sync_to``), so turns that commit at the same time
+share one ``fdatasync`` (group commit) and none waits for another's disk. Other lines (delivery
+marks, serials) are written without a sync of their own — they survive a killed process (the
+kernel has them) and become durable with the next ``fdatasync``, which covers every earlier
+write to the file.
 
 Writers hold the store's lock. A line torn by a writer that died mid-write is cut off by the
 next writer before it appends (under the same lock), so every segment reads as whole lines.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,13 +52,17 @@ class Journal:
         self.seq = 0  # the segment being followed, and how far it was read
         self.offset = 0
         self.sole_rotator = False  # no other process starts segments (we own the directory)
+        self.written = 0  # bytes this process appended, over all segments …
+        self.synced = 0  # … and how many of them are known to be on disk
+        self._sync_lock = threading.Lock()
         self._fd: int | None = None
         self._fd_seq = -1
 
     # --- writing (under the store's lock, after ``follow``) ------------------------------
 
-    def append(self, entry: dict[str, Any], *, sync: bool) -> None:
-        """Write one line to the newest segment; with ``sync`` it is durable when this returns.
+    def append(self, entry: dict[str, Any], *, sync: bool) -> int:
+        """Write one line to the newest segment; returns its position for ``sync_to``. With
+        ``sync`` it is durable when this returns (use it only outside the store's lock).
 
         On a failed or short write the segment is cut back to where it was, so nothing of
         this line stays behind; the error is raised."""
@@ -66,9 +73,6 @@ class Journal:
             written = os.write(fd, line)
             if written != len(line):
                 raise OSError(f"short write to the journal ({written} of {len(line)} bytes)")
-            if sync:
-                os.fdatasync(fd)
-                COUNTERS.fsyncs += 1
         except BaseException:
             try:
                 os.ftruncate(fd, start)
@@ -77,10 +81,29 @@ class Journal:
             raise
         COUNTERS.journal_lines += 1
         self.offset = start + len(line)
+        self.written += len(line)
+        if sync:
+            self.sync_to(self.written)
+        return self.written
+
+    def sync_to(self, position: int) -> None:
+        """Return once everything up to ``position`` (from ``append``) is on disk: one
+        ``fdatasync`` for every line written so far, shared by whoever waits meanwhile."""
+        if self.synced >= position:
+            return
+        with self._sync_lock:
+            if self.synced >= position:
+                return  # another thread's fdatasync covered it
+            target, fd = self.written, self._fd
+            if fd is not None:
+                os.fdatasync(fd)
+                COUNTERS.fsyncs += 1
+            self.synced = max(self.synced, target)
 
     def rotate(self) -> int:
         """Start a new segment (durably named); returns the sequence number of the old one."""
         old = self.seq
+        self.sync_to(self.written)  # what the old segment holds is on disk before it is left
         self._close()
         self.seq, self.offset = old + 1, 0
         path = self.folder / segment_name(self.seq)
@@ -150,9 +173,10 @@ class Journal:
         return self._fd
 
     def _close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        with self._sync_lock:  # not while a sync of this descriptor is under way
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def close(self) -> None:
         self._close()

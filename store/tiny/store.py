@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,11 @@ class OwnedElsewhere(RuntimeError):
     """Another ``serve`` owns the data directory."""
 
 
+class StoreBroken(OSError):
+    """A sync of the journal failed: what is in memory may not be on disk, so nothing more is
+    acknowledged until the service restarts (and reads what the disk really holds)."""
+
+
 class TinyStore:
     """Durable state in ``data_dir``; safe for threads and for several processes."""
 
@@ -52,6 +58,9 @@ class TinyStore:
         self._touched: dict[str, int] = {}  # how often each dirty one changed: a checkpoint
         self._cache: OrderedDict[str, AppState] = OrderedDict()  # read from their files
         self._owner_fd: int | None = None
+        self._local = threading.local()  # per thread: how far its turn's commits must be synced
+        self._unsynced: dict[tuple[str, str], int] = {}  # messages not to be sent before then
+        self._broken = ""
         with self._lock:
             migrate.if_needed(self._paths)
             self._index = Indexes.load(self._paths)
@@ -63,11 +72,27 @@ class TinyStore:
     @contextmanager
     def locked(self, *keys: str) -> Iterator[None]:
         """Serialise a read-modify-write sequence across threads and processes (``keys``
-        name what it is about; one directory has one lock, so they need not be told apart)."""
+        name what it is about; one directory has one lock, so they need not be told apart).
+
+        What it commits is on disk when it returns: the sync is taken once the lock is let go,
+        so the next turn need not wait for this one's disk (and one sync serves many)."""
+        outermost = False
         with self._lock:
+            if self._broken:
+                raise StoreBroken(self._broken)
             if self._lock.outermost:
+                outermost = True
+                self._local.need = 0
                 self._follow()
             yield
+        need: int = getattr(self._local, "need", 0) if outermost else 0
+        if need:
+            self._local.need = 0
+            try:
+                self._journal.sync_to(need)
+            except OSError as e:  # what is in memory may not be on disk: nothing more is promised
+                self._broken = f"the journal could not be synced ({e}); restart the service"
+                raise StoreBroken(self._broken) from e
 
     def close(self) -> None:
         self._journal.close()
@@ -126,8 +151,12 @@ class TinyStore:
                     raise ValueError(f"acceptance number {number} already belongs to {owner}")
             entry = {"op": "commit", "app": app_id, "rev": (state.rev if state else 0) + 1,
                      "record": dict(record), "audit": entries, "outbox": messages}
-            self._journal.append(entry, sync=sync)
+            position = self._journal.append(entry, sync=False)
             self._apply(entry)
+            if sync:  # synced when the turn lets go of the lock; its messages wait for that
+                self._local.need = max(getattr(self._local, "need", 0), position)
+                for message in messages:
+                    self._unsynced[(app_id, message["id"])] = position
 
     def records_of(self, person_key: str) -> list[Record]:
         """The records of a person's applications, oldest first (the record, not the index,
@@ -194,10 +223,14 @@ class TinyStore:
         wanted = None if channels is None else set(channels)
         found: list[tuple[tuple[float, str, int], Record]] = []
         with self.locked():
+            synced = self._journal.synced
+            self._unsynced = {k: v for k, v in self._unsynced.items() if v > synced}
             for app_id in sorted(self._index.pending_ids(wanted)):
                 state = self._state(app_id)
                 pending = [m for m in (state.outbox.values() if state else ()) if m.get("status") == PENDING]
                 for position, message in enumerate(pending):
+                    if (app_id, message["id"]) in self._unsynced:
+                        continue  # its turn is not on disk yet: it is not sent before it is
                     if wanted is None or message.get("channel") in wanted:
                         key = (checks.instant(message.get("created_at")), app_id, position)
                         found.append((key, {**message, "app_id": app_id}))

@@ -61,7 +61,7 @@ def test_import_moves_a_data_directory_and_adds_nothing_the_second_time(tmp_path
         try:
             filed = bot.service.find("260001A")
             assert filed is not None and filed.state == "approved"
-            assert [e["action"] for e in bot.store.audit(filed.id)][0] == "created"
+            assert next(e["action"] for e in bot.store.audit(filed.id)) == "created"
             assert bot.secret == b"format1-fixture-secret"
             assert len(bot.service.id_codes(filed)) == 2  # sealed there, opened here
             assert bot.store.next_acceptance_serial(26) == 2

@@ -67,20 +67,21 @@ def test_files_are_owner_only(tmp_path):
 # -- a commit is all or nothing ------------------------------------------------------------------
 
 
-def test_commit_failing_at_its_sync_leaves_previous_state_intact(store, monkeypatch):
+def test_commit_failing_at_its_write_leaves_previous_state_intact(store, monkeypatch):
     store.commit(record("app1", step=1), audit=[{"n": 1}], outbox=[{"id": "m1"}])
+    real_write = os.write
 
-    def failing_sync(fd):
-        raise OSError("power cut")
+    def disk_full(fd, data):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "fdatasync", failing_sync)
-    with pytest.raises(OSError, match="power cut"):
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
         store.commit(
             record("app1", step=2, acceptance_number="260001A"),
             audit=[{"n": 2}],
             outbox=[{"id": "m2"}],
         )
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "write", real_write)
 
     for fresh in (TinyStore(store._paths.root), store):  # on disk, and in the writer's memory
         assert fresh.get("app1") == record("app1", step=1)
@@ -94,7 +95,21 @@ def test_commit_failing_at_its_sync_leaves_previous_state_intact(store, monkeypa
     assert fresh.audit("app1") == [{"n": 1}, {"n": 3}]
 
 
-# -- acceptance numbers --------------------------------------------------------------------------
+def test_a_failed_sync_stops_the_store_from_promising_more(store, monkeypatch):
+    from store.tiny import StoreBroken
+
+    store.commit(record("app1", step=1), outbox=[{"id": "m1"}])
+
+    def failing_sync(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing_sync)
+    with pytest.raises(StoreBroken):
+        store.commit(record("app1", step=2), outbox=[{"id": "m2"}])
+    monkeypatch.undo()
+    with pytest.raises(StoreBroken, match="restart"):  # nothing more is acknowledged
+        store.get("app1")
+    assert [m["id"] for m in TinyStore(store._paths.root).pending_outbox()] in (["m1"], ["m1", "m2"])
 
 
 def test_by_number_ignores_a_dangling_index_entry(store, tmp_path):
