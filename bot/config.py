@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
+
 BUNDLED_SCHEDULE = Path(__file__).resolve().parent / "data" / "schedule.txt"
 # WEBNACCS_SMTP_TLS: STARTTLS required, implicit TLS (port 465 style), or plain;
 # unset (None) = STARTTLS whenever the relay offers it.
@@ -34,6 +36,7 @@ class Config:
     secret: str | None = field(default=None, repr=False)
     review_channel: str | None = None
     reviewers: tuple[str, ...] = ()
+    reviewer_emails: tuple[str, ...] = ()  # WEBNACCS_REVIEWER_EMAILS: decide by mail and the review page
     lang: str = "ja"
     draft_close_days: int = 14
     slack_bot_token: str | None = field(default=None, repr=False)
@@ -71,6 +74,7 @@ class Config:
             review_channel=get("WEBNACCS_REVIEW_CHANNEL"),
             reviewers=tuple(r.strip() for r in (get("WEBNACCS_REVIEWERS") or "").split(",")
                             if r.strip()),
+            reviewer_emails=reviewer_emails(get("WEBNACCS_REVIEWER_EMAILS")),
             lang=lang if lang in ("ja", "en") else "ja",
             draft_close_days=int(get("WEBNACCS_DRAFT_CLOSE_DAYS") or 14),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -89,6 +93,14 @@ class Config:
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def review_channels(self) -> tuple[str, ...]:
+        """Where review requests go (the core's ``review_channels``): ``review``, the Slack review
+        channel, when Slack and WEBNACCS_REVIEW_CHANNEL are set, and ``email:ADDRESS`` for each
+        mail reviewer. Nothing is queued for a channel not listed."""
+        slack = ("review",) if self.slack_enabled and self.review_channel else ()
+        return (*slack, *(f"email:{a}" for a in self.reviewer_emails))
 
 
 def _word(value: str) -> str:
@@ -110,6 +122,24 @@ def smtp_tls(tls: str | None, starttls: str | None) -> str | None:
         raise ValueError(f"WEBNACCS_SMTP_STARTTLS={starttls} contradicts WEBNACCS_SMTP_TLS={tls}: "
                          "set only WEBNACCS_SMTP_TLS")
     return "starttls"
+
+
+def reviewer_emails(value: str | None) -> tuple[str, ...]:
+    """WEBNACCS_REVIEWER_EMAILS: comma-separated addresses (full-width accepted), lower-cased,
+    each once; a value that is not an address is refused with its position."""
+    found: list[str] = []
+    for n, part in enumerate(unicodedata.normalize("NFKC", value or "").split(","), start=1):
+        address = part.strip().strip("<>").strip()
+        if not address:
+            continue
+        try:
+            address = validate_email(address, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as e:
+            raise ValueError(f"WEBNACCS_REVIEWER_EMAILS: entry {n} ({part.strip()!r}) is not an email "
+                             f"address: {e}") from None
+        if address not in found:
+            found.append(address)
+    return tuple(found)
 
 
 def local_url(host: str, port: int) -> str:

@@ -118,10 +118,24 @@ def replies(app: Application, channel: str, address: str | None, replies: list[R
     }]
 
 
-def review(app: Application, now: datetime, action: str) -> list[OutboxMessage]:
-    """For the reviewers' channel: ``request`` a decision on a filing, or show it ``decided``."""
-    return [{
+def review(app: Application, now: datetime, action: str,
+           channels: tuple[str, ...] = ("review",)) -> list[OutboxMessage]:
+    """For the reviewers: ``request`` a decision on a filing, or show it ``decided`` or
+    ``withdrawn``. ``channels`` are the configured ones (``Core.review_channels``): ``review``
+    is the Slack review channel (one card); ``email:ADDRESS`` a reviewer by mail, who gets the
+    request, and what became of it unless they decided it themselves. A channel not
+    configured gets nothing queued at all."""
+    base: OutboxMessage = {
         "id": f"review-{action}-{app.version}", "kind": "review", "channel": "review",
         "action": action, "lang": app.lang, "created_at": now.isoformat(),
         "acceptance_number": app.acceptance_number, "review": app.review,
-    }]
+    }
+    decider = (app.review or {}).get("by") if action == "decided" else None
+    out: list[OutboxMessage] = []
+    for n, channel in enumerate(channels):
+        if channel == "review":
+            out.append(base)
+        elif channel.startswith("email:") and channel != decider:
+            out.append({**base, "id": f"{base['id']}-mail{n}", "channel": "email",
+                        "to": channel.removeprefix("email:"), "role": "reviewer"})
+    return out

@@ -1,7 +1,9 @@
 """The ID通知 page: a GET shows only a button; the codes appear after the POST it sends.
 
 Mail scanners that follow links therefore neither see nor use up anything. The link is signed
-and expires the day after the start date; anyone without it gets a plain refusal.
+and expires the day after the start date; anyone without it gets a plain refusal. The POST
+counts only from the page's own form (its form token, and an Origin that is the bot's:
+handlers.page_safety); every reveal is written to the audit trail (``id_revealed``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from aiohttp import web
 
 from bot.application import Application
 from bot.service import Service
+from handlers import page_safety
 from handlers.links import LinkSigner
 from handlers.render import Renderer
-
-_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow",
-            "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
 
 
 def add_routes(app: web.Application, *, service: Service, renderer: Renderer, signer: LinkSigner,
@@ -28,12 +27,20 @@ def add_routes(app: web.Application, *, service: Service, renderer: Renderer, si
         found = await page.checked(request)
         if isinstance(found, web.Response):
             return found
-        return page.render(found.lang, "web/id_button.html", app=found)
+        return page.button(request, found)
 
     async def reveal(request: web.Request) -> web.Response:
         found = await page.checked(request)
         if isinstance(found, web.Response):
             return found
+        form = await page_safety.read_form(request)
+        problem = "bad_form" if form is None else \
+            page_safety.form_problem(request, form, signer, service.clock.now())
+        if problem == "token_expired":  # this page's own form, left open too long: press again
+            return page.button(request, found, notice=problem)
+        if problem is not None:
+            return page.render(found.lang, "web/form_refused.html", status=400 if problem == "bad_form" else 403,
+                               problem=problem)
         codes = await asyncio.to_thread(service.id_codes, found)
         await asyncio.to_thread(service.note, found.id, actor="web:id-page", action="id_revealed")
         return page.render(found.lang, "web/id_codes.html", app=found, codes=codes)
@@ -68,7 +75,10 @@ class _Pages:
             return self.render(self.lang, "web/id_refused.html", status=status, problem=problem)
         return found
 
+    def button(self, request: web.Request, found: Application, *, notice: str | None = None) -> web.Response:
+        token = self.signer.form_token(request.path, self.service.clock.now())
+        return self.render(found.lang, "web/id_button.html", app=found, token=token,
+                           token_field=page_safety.TOKEN_FIELD, notice=notice)
+
     def render(self, lang: str, name: str, *, status: int = 200, **values: object) -> web.Response:
-        html = self.renderer.render(name, lang, **values)
-        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                            headers=_HEADERS)
+        return page_safety.page(self.renderer, lang, name, status=status, **values)

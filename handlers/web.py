@@ -1,12 +1,12 @@
-"""The aiohttp web application: ``/healthz`` and the ID通知 page; channels add their routes
-(Slack's ``/slack/events``) through ``Channel.routes``."""
+"""The aiohttp web application: ``/healthz``, ``/metrics``, the ID通知 page and the review page of
+reviewers by mail; channels add their routes (Slack's ``/slack/events``) through ``Channel.routes``."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from bot.service import Service
-from handlers import id_page
+from handlers import id_page, review_page
 from handlers.links import LinkSigner
 from handlers.metrics import exposition
 from handlers.render import Renderer
@@ -25,4 +25,5 @@ def make_app(*, service: Service, renderer: Renderer, links: LinkSigner, lang: s
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     id_page.add_routes(app, service=service, renderer=renderer, signer=links, lang=lang)
+    review_page.add_routes(app, service=service, renderer=renderer, signer=links, lang=lang)
     return app

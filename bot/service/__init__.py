@@ -8,7 +8,7 @@ The named methods below are the same commands for callers that do not build them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, overload
 
@@ -30,10 +30,12 @@ class Service:
     def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
                  vault: Vault | None = None, default_lang: str = "ja",
                  policy: reminders.Policy | None = None,
-                 new_id: Callable[[], str] | None = None, notify: Notify = _never) -> None:
+                 new_id: Callable[[], str] | None = None, notify: Notify = _never,
+                 review_channels: Sequence[str] = ("review",)) -> None:
         self.core = Core(store=store, clock=clock, schedule=schedule, vault=vault,
                          default_lang=default_lang, policy=policy or reminders.Policy(),
-                         notify=notify, **({"new_id": new_id} if new_id else {}))
+                         notify=notify, review_channels=tuple(review_channels),
+                         **({"new_id": new_id} if new_id else {}))
 
     # --- the bus ------------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ class Core:
     policy: reminders.Policy = field(default_factory=reminders.Policy)
     new_id: Callable[[], str] = lambda: secrets.token_hex(8)
     notify: Notify = _never  # something was queued: wake the outbox dispatcher
+    # Where review requests go (notices.review): "review" (the Slack channel), "email:ADDRESS".
+    review_channels: tuple[str, ...] = ("review",)
     engine: Engine = field(init=False)
     _turn: threading.local = field(init=False, default_factory=threading.local)
 

@@ -30,7 +30,7 @@ def file(core: Core, app: Application, person: Person, *, key: str | None, sync:
     app.review = None
     app.conversation = {"field": None, "mode": Mode.FILED, "failures": 0}
     core.remember(app, person)
-    outbox = [*notices.acknowledgment(app, now), *notices.review(app, now, "request")]
+    outbox = [*notices.acknowledgment(app, now), *notices.review(app, now, "request", core.review_channels)]
     params = notices.acknowledgment_params(app, now)
     return core.commit(app, person, [Reply("filed", params=params)], key=key, sync=sync, audit=[entry],
                        outbox=outbox, changed=True, events=[Filed(app.id, app.acceptance_number)])

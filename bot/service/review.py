@@ -43,7 +43,7 @@ def decide(core: Core, command: C.Decide) -> Ruling:
                   "reason": reason, "comment": comment, "start_date": start_date}
     if target == State.RETURNED:
         app.conversation = {"field": "confirm", "mode": Mode.ASK, "failures": 0}
-    outbox = [*notices.decision(app, now), *notices.review(app, now, "decided")]
+    outbox = [*notices.decision(app, now), *notices.review(app, now, "decided", core.review_channels)]
     if target == State.APPROVED:
         _issue_ids(core, app, now, date.fromisoformat(start_date or ""))
         outbox += notices.id_notification(app, now)

@@ -44,7 +44,7 @@ def answer(core: Core, app: Application, command: C.Command, yes: bool) -> Outco
     entry = app.move(State.WITHDRAWN, at=now, actor=person.key, reason="withdrawn by the applicant")
     app.conversation = {"field": None, "mode": Mode.WITHDRAWN, "failures": 0}
     outbox = [*notices.build("withdrawn", app, now, notices.decision_params(app, now)),
-              *notices.review(app, now, "withdrawn")]
+              *notices.review(app, now, "withdrawn", core.review_channels)]
     number = app.acceptance_number or ""
     return core.commit(app, person, [Reply("withdrawn", params={"acceptance_number": number})],
                        key=command.key, sync=command.sync, audit=[entry], outbox=outbox, changed=True,

@@ -28,6 +28,7 @@ import aiosmtplib
 from bot.application import Application
 from bot.config import SMTP_TLS_MODES
 from bot.ports import Clock
+from handlers.email import review_mail
 from handlers.email.compose import Composer, Unsendable
 from handlers.outbox import Permanent, Retry
 from store.atomic import atomic_write_bytes
@@ -88,6 +89,8 @@ class MailSender:
 
     def _compose(self, message: dict[str, Any]) -> EmailMessage:
         app = self.load(str(message["app_id"]))
+        if message.get("kind") == "review":  # to a reviewer by mail (WEBNACCS_REVIEWER_EMAILS)
+            return review_mail.compose(self.composer, message, app, self.clock.now())
         return self.composer.compose(message, app, self.clock.now())
 
     async def _write(self, mail: EmailMessage) -> None:

@@ -44,6 +44,7 @@ from tests.slack.conftest import (
     until,
 )
 from tests.slack.mock_slack import MockSlack
+from tests.web.forms import form_fields
 
 api = slack_conftest.api  # the Slack Web API mock on loopback, as a fixture here too
 
@@ -169,8 +170,14 @@ class World:
     # --- the ID通知 page --------------------------------------------------------------------
 
     async def page(self, method: str, url: str) -> tuple[int, str]:
-        async with aiohttp.ClientSession() as http, http.request(method, url) as response:
-            return response.status, await response.text()
+        """As a browser: a POST sends the form of the page first shown by a GET (its token)."""
+        async with aiohttp.ClientSession() as http:
+            fields: dict[str, str] = {}
+            if method == "POST":
+                async with http.get(url) as shown:
+                    fields = form_fields(await shown.text())
+            async with http.request(method, url, data=fields or None) as response:
+                return response.status, await response.text()
 
 
 @pytest.fixture

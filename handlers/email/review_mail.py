@@ -1,0 +1,87 @@
+"""The mails to reviewers by mail (WEBNACCS_REVIEWER_EMAILS), from outbox messages of kind
+``review`` on the ``email`` channel (bot.notices.review).
+
+- ``request``: the whole application, the application form (PDF) attached, and 承認 / 差戻し /
+  却下 — buttons in the HTML part, plain links in the text part — each opening the reviewer's
+  own signed, expiring review page (handlers.review_page) with that form chosen;
+- ``decided``: a short note to the other mail reviewers: who decided what, and when;
+- ``withdrawn``: the applicant withdrew it; no review is needed any more.
+
+Replies go to a reply address no one holds for this application, so a reply is refused by the
+SMTP listener rather than read as a new application; the mail says to use the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from bot.application import Application
+from handlers import documents, review_view
+from handlers.email import policies
+from handlers.email.addresses import single_address
+from handlers.email.compose import TEMPLATE, Composer, Unsendable, header_value
+from handlers.render import LANGS
+
+TEXT = "mail/review.j2"
+HTML = "mail/review.html"
+ACTIONS = ("request", "decided", "withdrawn")
+
+
+def compose(composer: Composer, message: dict[str, Any], app: Application | None, now: datetime) -> EmailMessage:
+    to = single_address(str(message.get("to") or ""))
+    if to is None:
+        raise Unsendable(f"not one plain address: {message.get('to')!r}")
+    action = str(message.get("action") or "")
+    if action not in ACTIONS:
+        raise Unsendable(f"no review mail for the action {action!r}")
+    if app is None or not app.acceptance_number:
+        raise Unsendable("no filed application for this review mail")
+    if composer.links is None:
+        raise Unsendable("review mails need the link signer (WEBNACCS_PUBLIC_URL)")
+    lang = str(message.get("lang")) if message.get("lang") in LANGS else "ja"
+    renderer, links = composer.renderer, composer.links
+    sent_at = str(message.get("created_at") or now.isoformat())
+    expires_on = review_view.link_expires_on(sent_at)
+    files: list[tuple[str, bytes]] = []
+    if action == "request":
+        files = [(documents.file_name("form", app), documents.application_form(app, renderer, lang))]
+    values = {
+        "action": action, "number": app.acceptance_number, "company": app.answers.get("company_name") or "",
+        "rows": review_view.rows(app, renderer, lang), "fixed": review_view.fixed_settings(app, renderer, lang),
+        "outcome": review_view.outcome(app, renderer, lang, review=message.get("review")),
+        "when": review_view.when(sent_at, lang), "expires_on": expires_on,
+        "attachments": [name for name, _ in files],
+        "links": {**{d: links.review_url(app.id, to, expires_on, d) for d in review_view.DECISIONS},
+                  "page": links.review_url(app.id, to, expires_on)},
+    }
+    try:
+        subject = header_value(renderer.block(TEXT, f"subject_{action}", lang, **values))
+        text = renderer.block(TEXT, "text", lang, **values)
+        page = renderer.render(HTML, lang, subject=subject, **values)
+    except Exception as e:  # a missing template or value: an operator has to look
+        raise Unsendable(f"cannot render the review mail ({action}): {e}") from e
+
+    mail = EmailMessage(policy=policies.SMTP)
+    mail["From"] = Address(header_value(renderer.block(TEMPLATE, "from_name", lang)), addr_spec=composer.addresses.bot)
+    mail["To"] = to
+    mail["Reply-To"] = composer.addresses.reply_to(app.id, to)
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = composer.addresses.message_id(app.id, str(message["id"]))
+    root = composer.addresses.thread_root(app.id)
+    mail["In-Reply-To"] = root
+    mail["References"] = root
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"
+    mail["X-WebNACCS-Review"] = action
+    mail["X-WebNACCS-Acceptance-Number"] = header_value(app.acceptance_number)
+    mail.set_content(text + "\n", charset="utf-8")
+    mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
+    for name, data in files:
+        mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
+    return mail
