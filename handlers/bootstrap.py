@@ -121,7 +121,8 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     signal = OutboxSignal()
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       vault=AesVault(secret), default_lang=config.lang,
-                      policy=Policy(close_after_days=config.draft_close_days), notify=signal)
+                      policy=Policy(close_after_days=config.draft_close_days), notify=signal,
+                      review_channels=config.review_channels)
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
                schedule=schedule, secret=secret, signal=signal)
 

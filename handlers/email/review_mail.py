@@ -48,7 +48,8 @@ def compose(composer: Composer, message: dict[str, Any], app: Application | None
     expires_on = review_view.link_expires_on(sent_at)
     files: list[tuple[str, bytes]] = []
     if action == "request":
-        files = [(documents.file_name("form", app), documents.application_form(app, renderer, lang))]
+        name = documents.file_name(app.acceptance_number or app.id, "form")
+        files = [(name, documents.application_form(app, renderer, lang))]
     values = {
         "action": action, "number": app.acceptance_number, "company": app.answers.get("company_name") or "",
         "rows": review_view.rows(app, renderer, lang), "fixed": review_view.fixed_settings(app, renderer, lang),

@@ -122,8 +122,7 @@ async def test_a_refused_recipient_is_marked_failed_for_the_operator_and_can_be_
         service.running.dispatcher.wake()
         await eventually(lambda: not pending(bot), what="the retried message to go out")
         assert Counter(str(m["To"]) for m in sink.mails() if m["X-WebNACCS-Notice"]) == {TARO: 1, HANAKO: 1}
-        assert [r.channel for r in outbox_cli.rows(bot.store)] == ["review"]  # no Slack here
-        assert "review" in outbox_cli.render_list(bot.renderer, "en", bot.store)
+        assert outbox_cli.rows(bot.store) == []  # no review channel configured: nothing waits (issue 12.9)
     finally:
         relay.close()
         await relay.wait_closed()
