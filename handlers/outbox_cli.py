@@ -7,7 +7,7 @@ the running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.ports import Store
@@ -69,7 +69,14 @@ def retry(store: Store, ref: str) -> str:
 
 
 def render_list(renderer: Renderer, lang: str, store: Store) -> str:
-    return renderer.render("cli/outbox.j2", lang, rows=rows(store))
+    from handlers.cli.display import helpers
+
+    return renderer.render("cli/outbox.j2", lang, rows=rows(store), **helpers(renderer, lang))
+
+
+def as_json(store: Store) -> list[dict[str, Any]]:
+    """The same rows for scripts (times as stored, ISO 8601 with their offset)."""
+    return [asdict(r) for r in rows(store)]
 
 
 def render_retry(renderer: Renderer, lang: str, ref: str, outcome: str) -> str:
