@@ -46,7 +46,17 @@ def build(*, lang: str | None = None, create: bool | None = None) -> bootstrap.B
         create = ctx is not None and ctx.info_name in CREATING
     if not create:
         require_data_dir(settings)
-    return bootstrap.build(replace(settings, lang=lang) if lang else settings)
+    try:
+        return bootstrap.build(replace(settings, lang=lang) if lang else settings)
+    except (OSError, ValueError) as e:  # the schedule file missing, the data directory not ours to write …
+        click.echo(Renderer().render("cli/serve_failed.j2", output_lang(), problem="setting", error=_said(e)), err=True)
+        raise SystemExit(1) from None
+
+
+def _said(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.strerror or error}: {error.filename}"
+    return str(error)
 
 
 def data_dir_problem(settings: Config) -> str | None:
