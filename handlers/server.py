@@ -100,8 +100,7 @@ def run(bot: Bot) -> int:
 
     try:
         logging_setup.configure(bootstrap.load_env())
-        channels = metrics.instrument(bootstrap.channels(bot))
-    except ValueError as e:  # a setting the channels cannot use (a relay address, a CA bundle …)
+    except ValueError as e:
         return startup.say_refused(bot, {"problem": "setting", "error": str(e)})
     ready = startup.Ready()
 
@@ -110,6 +109,10 @@ def run(bot: Bot) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        try:
+            channels = metrics.instrument(bootstrap.channels(bot))
+        except ValueError as e:  # a setting the channels cannot use (a relay address, a CA bundle …)
+            return startup.say_refused(bot, {"problem": "setting", "error": str(e)})
         try:
             running = await start(bot, channels)
         except (OSError, RuntimeError) as e:

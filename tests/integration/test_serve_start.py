@@ -184,3 +184,15 @@ def test_metrics_show_the_outbox_deliveries_the_spool_and_the_states(tmp_path, s
     assert found['webnaccs_applications{state="under_review"}'] == 1
     assert "webnaccs_census_age_seconds" in found
     assert process.stop() == 0
+
+
+def test_settings_the_service_cannot_use_are_one_line(tmp_path):
+    bad_ca = once(["serve"], serve_env(tmp_path, WEBNACCS_SMTP_RELAY="127.0.0.1:2525",
+                                       WEBNACCS_SMTP_CA_FILE=str(tmp_path / "no-such-ca.pem")))
+    assert bad_ca.returncode == 1 and "Traceback" not in bad_ca.stderr
+    assert "WEBNACCS_SMTP_CA_FILE" in bad_ca.stderr and len(bad_ca.stderr.strip().splitlines()) == 1
+    no_schedule = once(["serve"], serve_env(tmp_path, WEBNACCS_SCHEDULE=str(tmp_path / "missing.txt")))
+    assert no_schedule.returncode == 1 and "Traceback" not in no_schedule.stderr
+    assert str(tmp_path / "missing.txt") in no_schedule.stderr
+    bad_tls = once(["serve"], serve_env(tmp_path, WEBNACCS_SMTP_TLS="sometimes"))
+    assert bad_tls.returncode == 1 and "WEBNACCS_SMTP_TLS" in bad_tls.stderr and "Traceback" not in bad_tls.stderr
