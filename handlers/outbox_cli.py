@@ -7,6 +7,7 @@ the running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ def _row(app_id: str, m: dict[str, Any]) -> Row:
 
 def retry(store: Store, ref: str) -> str:
     """Queue a failed message again; returns ``retried``, ``not_found`` or ``not_failed``."""
-    app_id, _, message_id = ref.strip().partition("/")
+    app_id, _, message_id = unicodedata.normalize("NFKC", ref).strip().partition("/")
     if not app_id or not message_id:
         return "not_found"
     try:

@@ -119,3 +119,17 @@ def test_reminders_lists_what_will_fire_and_when(tmp_path):
     assert "未回答のお知らせ" in text and "デジタル証明書取得のお願い" in text and number in text
     soon = json.loads(invoke(["reminders", "--json", "--until", "明日"], env).stdout)
     assert [r["app_id"] for r in soon] == [draft.id]
+
+
+def test_full_width_numbers_and_references_are_read(tmp_path):
+    env = make_env(tmp_path)
+    number = file_application(env)
+    wide = str.maketrans("0123456789ABCDEFabcdef/-", "０１２３４５６７８９ＡＢＣＤＥＦａｂｃｄｅｆ／－")
+    assert invoke(["applications", "show", number.translate(wide)], env).exit_code == 0
+    bot = bootstrap.build(Config.from_env(env))
+    [message, *_] = bot.store.pending_outbox(["email"])
+    bot.store.mark_outbox(message["app_id"], message["id"], "failed", last_error="550 no such user")
+    bot.store.close()
+    ref = f"{message['app_id']}/{message['id']}"
+    result = invoke(["outbox", "retry", ref.translate(wide)], env)
+    assert result.exit_code == 0, result.stderr
