@@ -1,20 +1,31 @@
 """What ``GET /metrics`` shows, in the Prometheus text format (prometheus-client).
 
-Turns and their latency per channel are observed by the channels; the store's own counters
-(fsyncs, files written, journal lines) are read when scraped. One registry of our own, so tests
-that build several services in one process never register twice.
+Observed as they happen: turns and their latency per channel (by the channels); deliveries,
+retries and failures per outbox channel, and reminders delivered (by :class:`Counted`, which
+wraps each channel's senders). Read when scraped: the store's own counters (fsyncs, files
+written, journal lines); messages pending per channel; inbound mails in the spool and set
+aside. Applications per state and failed messages per channel come from a :class:`Census`
+of the store, redone in a thread at most every ``CENSUS_SECONDS``: a scrape never walks the
+applications itself. One registry of our own, so tests that build several services in one
+process never register twice.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot.ports import Store
+from handlers.census import CENSUS_SECONDS, Census
+from handlers.outbox import Permanent, Retry, Sender
 from store.counters import COUNTERS
 
 REGISTRY = CollectorRegistry()
@@ -22,6 +33,11 @@ TURNS = Counter("webnaccs_turns", "Messages from people handled by the core", ["
 TURN_SECONDS = Histogram("webnaccs_turn_seconds", "Time from a message's arrival to its turn being saved",
                          ["channel"], registry=REGISTRY,
                          buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+DELIVERIES = Counter("webnaccs_outbox_deliveries", "Outbox delivery attempts by outcome: sent, retry (a "
+                     "temporary failure, tried again later), failed (given up), error (an unexpected one)",
+                     ["channel", "outcome"], registry=REGISTRY)
+REMINDERS = Counter("webnaccs_reminders_sent", "Reminder notices delivered, by reminder (idle, closed, "
+                    "certificate, start)", ["reminder"], registry=REGISTRY)
 
 
 class _StoreCounters(Collector):
@@ -50,3 +66,116 @@ def turn(channel: str) -> Iterator[None]:
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+class Counted:
+    """A ``Sender`` that counts what the one it wraps does, and passes everything through."""
+
+    def __init__(self, channel: str, sender: Sender) -> None:
+        self.channel = channel
+        self.sender = sender
+
+    async def send(self, message: dict[str, Any]) -> None:
+        try:
+            await self.sender.send(message)
+        except Retry:
+            DELIVERIES.labels(self.channel, "retry").inc()
+            raise
+        except Permanent:
+            DELIVERIES.labels(self.channel, "failed").inc()
+            raise
+        except Exception:
+            DELIVERIES.labels(self.channel, "error").inc()
+            raise
+        DELIVERIES.labels(self.channel, "sent").inc()
+        if message.get("notice") == "reminder":
+            REMINDERS.labels(str((message.get("params") or {}).get("reminder") or "other")).inc()
+
+
+def counted(senders: Mapping[str, Sender]) -> dict[str, Sender]:
+    """The same senders, counted (a sender already counted is left as it is)."""
+    return {name: s if isinstance(s, Counted) else Counted(name, s) for name, s in senders.items()}
+
+
+# --- the state of things, at scrape --------------------------------------------------------------
+
+
+class _Watched(Collector):
+    def __init__(self, store: Store, data_dir: Path, census: Census) -> None:
+        self.store = store
+        self.spool = data_dir / "spool"
+        self.census = census
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pending = GaugeMetricFamily("webnaccs_outbox_pending", "Messages waiting to be delivered", labels=["channel"])
+        for channel, count in _per_channel(self.store.pending_outbox()).items():
+            pending.add_metric([channel], count)
+        yield pending
+        spooled = GaugeMetricFamily("webnaccs_inbound_spooled", "Inbound mails in the spool: accepted (250) and "
+                                    "not yet released by a checkpoint")
+        spooled.add_metric([], _files(self.spool, ".mail"))
+        yield spooled
+        aside = GaugeMetricFamily("webnaccs_inbound_failed", "Inbound mails set aside in spool/failed/ after "
+                                  "failing to be processed (for the operator)")
+        aside.add_metric([], _files(self.spool / "failed", ".mail"))
+        yield aside
+        taken = self.census.latest()
+        if taken is None:  # the first census is still under way
+            return
+        states = GaugeMetricFamily("webnaccs_applications", f"Applications per state (counted at most every "
+                                   f"{CENSUS_SECONDS:.0f} s)", labels=["state"])
+        for state, count in sorted(taken.states.items()):
+            states.add_metric([state], count)
+        yield states
+        failed = GaugeMetricFamily("webnaccs_outbox_failed", f"Messages given up, waiting for the operator "
+                                   f"(`webnaccs-bot outbox`; counted at most every {CENSUS_SECONDS:.0f} s)",
+                                   labels=["channel"])
+        for channel, count in sorted(taken.failed.items()):
+            failed.add_metric([channel], count)
+        yield failed
+        age = GaugeMetricFamily("webnaccs_census_age_seconds", "Seconds since the counts of applications per "
+                                "state and of failed messages were taken")
+        age.add_metric([], taken.age())
+        yield age
+
+
+def _per_channel(messages: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for m in messages:
+        channel = str(m.get("channel") or "")
+        counts[channel] = counts.get(channel, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _files(folder: Path, suffix: str) -> int:
+    try:
+        return sum(1 for n in os.listdir(folder) if n.endswith(suffix) and not n.startswith("."))
+    except FileNotFoundError:
+        return 0
+
+
+_watching: list[Collector] = []
+
+
+def watch(store: Store, data_dir: Path, *, every: float = CENSUS_SECONDS) -> Census:
+    """Show the state of ``store`` (and the spool under ``data_dir``) at each scrape, instead of
+    whatever was watched before; returns the census, started."""
+    for old in _watching:
+        REGISTRY.unregister(old)
+    _watching.clear()
+    census = Census(store, every=every)
+    collector = _Watched(store, data_dir, census)
+    REGISTRY.register(collector)
+    _watching.append(collector)
+    census.start()
+    return census
+
+
+def instrument(channels: list[Any]) -> list[Any]:
+    """``channels`` with their senders counted (``webnaccs_outbox_deliveries``, reminders)."""
+    for channel in channels:
+        channel.senders = counted(channel.senders)
+    return channels

@@ -7,7 +7,8 @@ the running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.ports import Store
@@ -51,7 +52,7 @@ def _row(app_id: str, m: dict[str, Any]) -> Row:
 
 def retry(store: Store, ref: str) -> str:
     """Queue a failed message again; returns ``retried``, ``not_found`` or ``not_failed``."""
-    app_id, _, message_id = ref.strip().partition("/")
+    app_id, _, message_id = unicodedata.normalize("NFKC", ref).strip().partition("/")
     if not app_id or not message_id:
         return "not_found"
     try:
@@ -69,7 +70,14 @@ def retry(store: Store, ref: str) -> str:
 
 
 def render_list(renderer: Renderer, lang: str, store: Store) -> str:
-    return renderer.render("cli/outbox.j2", lang, rows=rows(store))
+    from handlers.cli.display import helpers
+
+    return renderer.render("cli/outbox.j2", lang, rows=rows(store), **helpers(renderer, lang))
+
+
+def as_json(store: Store) -> list[dict[str, Any]]:
+    """The same rows for scripts (times as stored, ISO 8601 with their offset)."""
+    return [asdict(r) for r in rows(store)]
 
 
 def render_retry(renderer: Renderer, lang: str, ref: str, outcome: str) -> str:

@@ -96,21 +96,38 @@ def holders(channels: Sequence[Channel]) -> list[upkeep.Holder]:
 
 
 def run(bot: Bot) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """``serve`` until SIGINT/SIGTERM; an operator's fault at start is one line and exit 1."""
+    from handlers import logging_setup, metrics, startup
 
-    async def main() -> None:
+    try:
+        logging_setup.configure(bootstrap.load_env())
+    except ValueError as e:
+        return startup.say_refused(bot, {"problem": "setting", "error": str(e)})
+    ready = startup.Ready()
+
+    async def main() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        running = await start(bot)
-        print(bot.renderer.render("cli/serve_started.j2", bot.config.lang,
-                                  data_dir=str(bot.config.data_dir.resolve()),
-                                  schedule=str(bot.config.schedule),
-                                  url=f"http://{bot.config.http_host}:{running.port}",
-                                  channels=[c.name for c in running.channels]), flush=True)
+        try:
+            channels = metrics.instrument(bootstrap.channels(bot))
+        except ValueError as e:  # a setting the channels cannot use (a relay address, a CA bundle …)
+            return startup.say_refused(bot, {"problem": "setting", "error": str(e)})
+        try:
+            running = await start(bot, channels)
+        except (OSError, RuntimeError) as e:
+            refused = startup.refusal(bot, e)
+            if refused is None:
+                raise
+            return startup.say_refused(bot, refused)
+        census = metrics.watch(bot.store, bot.config.data_dir)
+        print(startup.started(bot, running.port, [c.name for c in running.channels]), flush=True)
+        ready.ready(f"serving on {bot.config.http_host}:{running.port}")
         await stop.wait()
+        ready.stopping()
+        census.stop()
         await running.stop()
+        return 0
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())

@@ -13,3 +13,4 @@ def main() -> None:
 from handlers.cli import applications, conversation, database, operations  # noqa: E402  (they register on main)
 
 __all__ = ["applications", "conversation", "database", "main", "operations"]
+from handlers.cli import checks  # noqa: E402, F401  (reminders, doctor, --version)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import getpass
+import re
 import sys
+import unicodedata
+from datetime import date
 from pathlib import Path
 
 import click
 
 from handlers.cli import main
-from handlers.cli.common import build, lang_of
+from handlers.cli.common import DATE, JSON, build, echo_json, lang_of
+from handlers.cli.display import application_json, helpers
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an application id, as the store names them
 
 
 @main.group()
@@ -19,26 +25,39 @@ def applications() -> None:
 
 @applications.command(name="list")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def applications_list(lang: str | None) -> None:
-    """Every application, newest first."""
+@JSON
+def applications_list(lang: str | None, as_json: bool) -> None:
+    """Every application, newest first (states in words, times in Japan time)."""
     bot = build()
     apps = [a for a in (bot.service.load(i) for i in bot.store.all_ids()) if a]
     apps.sort(key=lambda a: a.created_at, reverse=True)
-    click.echo(bot.renderer.render("cli/applications_list.j2", lang_of(lang), apps=apps))
+    if as_json:
+        echo_json([application_json(a) for a in apps])
+        return
+    language = lang_of(lang)
+    click.echo(bot.renderer.render("cli/applications_list.j2", language, apps=apps,
+                                   **helpers(bot.renderer, language)))
 
 
 @applications.command(name="show")
 @click.argument("number")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def applications_show(number: str, lang: str | None) -> None:
+@JSON
+def applications_show(number: str, lang: str | None, as_json: bool) -> None:
     """One application by acceptance number (or id), with its audit trail."""
     bot = build()
-    app = bot.service.find(number) or (bot.service.load(number) if number.isascii() else None)
+    language = lang_of(lang)
+    number = unicodedata.normalize("NFKC", number).strip()
+    app = bot.service.find(number) or (bot.service.load(number) if _ID.fullmatch(number) else None)
     if app is None:
-        click.echo(bot.renderer.render("cli/not_found.j2", lang_of(lang), number=number), err=True)
+        click.echo(bot.renderer.render("cli/not_found.j2", language, number=number), err=True)
         sys.exit(1)
-    click.echo(bot.renderer.render("cli/application_show.j2", lang_of(lang), app=app,
-                                   audit=bot.store.audit(app.id)))
+    audit = bot.store.audit(app.id)
+    if as_json:
+        echo_json(application_json(app, audit))
+        return
+    click.echo(bot.renderer.render("cli/application_show.j2", language, app=app, audit=audit,
+                                   **helpers(bot.renderer, language)))
 
 
 @applications.command(name="pdf")
@@ -52,7 +71,7 @@ def applications_pdf(number: str, notice: bool, out: Path | None, lang: str | No
     from handlers import documents
 
     bot = build()
-    app = bot.service.find(number)
+    app = bot.service.find(unicodedata.normalize("NFKC", number).strip())
     language = lang_of(lang)
     if app is None:
         click.echo(bot.renderer.render("cli/not_found.j2", language, number=number), err=True)
@@ -75,10 +94,12 @@ def review() -> None:
 
 
 def _decide(number: str, decision: str, lang: str | None, *, reason: str = "", comment: str = "",
-            start_date: str | None = None) -> None:
+            start_date: date | None = None) -> None:
     bot = build()
+    number = unicodedata.normalize("NFKC", number).strip()
     result = bot.service.decide(number, decision=decision, actor=f"cli:{getpass.getuser()}",
-                                reason=reason, comment=comment, start_date=start_date)
+                                reason=reason, comment=comment,
+                                start_date=start_date.isoformat() if start_date else None)
     text = bot.renderer.render("cli/review_result.j2", lang_of(lang), number=number, decision=decision,
                                applied=result.applied, problem=result.problem,
                                app=result.app, open=bot.schedule.next_dates(bot.service.today(), 5))
@@ -88,10 +109,12 @@ def _decide(number: str, decision: str, lang: str | None, *, reason: str = "", c
 
 @review.command(name="approve")
 @click.argument("number")
-@click.option("--start-date", required=True, help="The confirmed start date, YYYY-MM-DD (a schedule date).")
+@click.option("--start-date", required=True, type=DATE,
+              help="The confirmed start date (a schedule date), written as in the chat: 2026-12-16, 20261216, "
+                   "2026年12月16日 …")
 @click.option("--comment", default="", help="An optional comment for the applicant.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def review_approve(number: str, start_date: str, comment: str, lang: str | None) -> None:
+def review_approve(number: str, start_date: date, comment: str, lang: str | None) -> None:
     """承認: approve NUMBER with its confirmed start date."""
     _decide(number, "approve", lang, start_date=start_date, comment=comment)
 

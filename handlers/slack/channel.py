@@ -25,6 +25,7 @@ from handlers.outbox import Sender
 from handlers.render import Renderer
 from handlers.slack import requests
 from handlers.slack.applicants import Applicants, is_dm
+from handlers.slack.bolt_logger import without_token_warning
 from handlers.slack.client import error_code, quiet_logger, web_client
 from handlers.slack.home import HomeTab
 from handlers.slack.people import People
@@ -51,7 +52,7 @@ class SlackChannel:
         outbox_client = web_client(config, retry_in_place=False)  # senders: the outbox retries
         self._clients = (self.client, outbox_client)
         self.app = AsyncApp(client=self.client, signing_secret=config.slack_signing_secret or "",
-                            logger=quiet_logger("webnaccs.slack.bolt"), name="webnaccs-bot")
+                            logger=without_token_warning(quiet_logger("webnaccs.slack.bolt")), name="webnaccs-bot")
         self.people = People(self.client)
         self.home = HomeTab(client=self.client, service=service, renderer=renderer,
                             people=self.people, lang=config.lang)

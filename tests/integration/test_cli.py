@@ -52,9 +52,9 @@ def test_piped_chat_files_an_application_and_prints_its_number(env):
     assert numbers == [f"{year:02d}0001A"]
     assert "【1/16】" in result.stdout and "申込内容をご確認ください。" in result.stdout
     listed = run(["applications", "list"], env)
-    assert numbers[0] in listed.stdout and "under_review" in listed.stdout
+    assert numbers[0] in listed.stdout and "内容確認中" in listed.stdout  # states in words (issue 13 item 6)
     shown = run(["applications", "show", numbers[0]], env)
-    assert "ABC損害保険株式会社" in shown.stdout and "draft → under_review" in shown.stdout
+    assert "ABC損害保険株式会社" in shown.stdout and "下書き → 内容確認中" in shown.stdout
 
 
 def test_jsonl_chat_speaks_json_lines(env):
@@ -80,6 +80,7 @@ def test_a_draft_survives_a_restart_at_the_same_question(env):
 
 
 def test_applications_show_unknown_number_fails_cleanly(env):
+    run(["chat"], env, "")  # a data directory to look in (a missing one is refused: issue 13 item 5)
     result = run(["applications", "show", "269999A"], env)
     assert result.returncode == 1 and "見つかりませんでした" in result.stderr
 
@@ -134,7 +135,7 @@ def test_review_from_the_command_line(env):
     again = run(["review", "reject", number, "--reason", "重複"], env)
     assert again.returncode == 1 and "すでに処理済み" in again.stderr and "cli:" in again.stderr
     shown = run(["applications", "show", number], env)
-    assert "under_review → approved" in shown.stdout
+    assert "内容確認中 → 審査終了" in shown.stdout  # states in words (issue 13 item 6)
 
 
 def test_pdf_command_writes_the_form_and_refuses_the_notice_before_approval(env, tmp_path):
