@@ -60,8 +60,9 @@ class Composer:
         role = str(message.get("role") or "applicant")
         headers: dict[str, str] = {}
         files: list[tuple[str, bytes]] = []
+        links: list[str] = []  # the bot's own links in the text: the only ones made clickable
         if message.get("kind") == "notice":
-            subject, body = self._notice(message, lang, role)
+            subject, body, links = self._notice(message, lang, role)
             rows: list[dict[str, str]] = []
             headers["X-WebNACCS-Notice"] = _token(message.get("notice"))
             files = documents.for_notice(message, app, self.renderer, now.astimezone(JST).date(), lang)
@@ -98,14 +99,14 @@ class Composer:
                 mail[name] = value
         mail.set_content(text + "\n", charset="utf-8")
         page = self.renderer.render("mail/html.j2", lang, title=html.escape(header_value(subject)),
-                                    body=_linked(html.escape(text)))
+                                    body=_linked(text, links))
         mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
         for name, data in files:
             mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
         return mail
 
-    def _notice(self, message: dict[str, Any], lang: str, role: str) -> tuple[str, str]:
+    def _notice(self, message: dict[str, Any], lang: str, role: str) -> tuple[str, str, list[str]]:
         name = f"notices/{_token(message.get('notice'))}.j2"
         values = {**(message.get("params") or {}), "role": role}
         expires_on = values.get("expires_on")
@@ -119,7 +120,7 @@ class Composer:
             raise Unsendable(f"cannot render {name}: {e}") from e
         if not subject or not body:
             raise Unsendable(f"{name} has no subject or body")
-        return subject, body
+        return subject, body, [values["link"]] if values.get("link") else []
 
     def _rows(self, asking: Reply | None, app: Application | None, lang: str) -> list[dict[str, str]]:
         """The fill-in block: every question still open, the one asked first."""
@@ -133,12 +134,17 @@ class Composer:
         return fillin.block_lines([k for k in keys if k in F.BY_KEY], app.prefill, self.renderer, lang)
 
 
-_URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-def _linked(escaped: str) -> str:
-    """Make the bot's own links (the ID通知 page) clickable in the already escaped HTML."""
-    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+def _linked(text: str, links: list[str]) -> str:
+    """The text escaped for HTML, where only a line that is one of the bot's own links (the
+    ID通知 page) becomes a link: nothing a person typed is ever linked (issue 15.7)."""
+    lines = []
+    for line in text.split("\n"):
+        escaped = html.escape(line)
+        if line.strip() and line.strip() in links:
+            url = html.escape(line.strip())
+            escaped = escaped.replace(url, f'<a href="{url}">{url}</a>')
+        lines.append(escaped)
+    return "\n".join(lines)
 
 
 def _token(value: object) -> str:
