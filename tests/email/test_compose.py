@@ -74,13 +74,13 @@ def test_the_same_outbox_message_always_makes_the_same_message_id():
 
 def test_a_notice_carries_its_kind_and_number_and_greets_the_administrator_as_such():
     mail = roundtrip(COMPOSER.compose(notice(role="admin", to="hanako@example.co.jp"),
-                                      app(admin_email="hanako@example.co.jp"), NOW))
+                                      app(admin_email="hanako@example.co.jp", admin_name="鈴木 花子"), NOW))
     assert mail["X-WebNACCS-Notice"] == "acknowledgment"
     assert mail["X-WebNACCS-Acceptance-Number"] == "260001A"
     assert "X-WebNACCS-Field" not in mail
     assert "260001A" in str(mail["Subject"])
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "管理責任者 様" in text and "ご返信いただいても対応いたしかねます" in text
+    assert "鈴木 花子 様" in text and "ご返信いただいても対応いたしかねます" in text
     holder = ADDRESSES.holder(app(admin_email="hanako@example.co.jp"),
                               ADDRESSES.token_of(str(mail["Reply-To"]))[1])
     assert holder is not None and holder.role == ADMIN
