@@ -30,7 +30,7 @@ _ATOM = re.compile(
         rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{{1,2}} (?:{_MON}) [0-9]{{4}}",
         rf"(?:{_MONTHS}) [0-9]{{1,2}}(?:, [0-9]{{4}})?",
         r"「[^「」\n]{1,22}」",
-        r"“[^“”\n]{1,28}”",
+        r"“[^“”\n]{1,40}”",
         r"\([!-~][ -~]{0,22}\)",  # a short aside in parentheses: (U transactions)
         r"[!-~]+",  # a run of Latin letters, digits and signs: words, URLs, addresses, numbers
     )))

@@ -134,3 +134,15 @@ def test_the_banned_spellings_are_found_where_they_occur():
             "日の{{ fmt_date(d) }}まで"]
     assert [s for s in fine if any(re.search(p, s) for p in BANNED)] == []
 
+
+def test_english_templates_use_one_quote_style_and_name_the_nacc_center_properly():
+    found = []
+    for path in sorted((TEMPLATES / "en").rglob("*")):
+        if path.suffix not in (".j2", ".html") or path.name == "documents.j2":
+            continue
+        prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<[^>]*>", "", path.read_text(encoding="utf-8"),
+                       flags=re.DOTALL)
+        if path.name != "bad_jsonl.j2":  # (a JSON example)
+            found += [f"{path.name}: straight quotes" for _ in re.finditer(r'"', prose)]
+        found += [f"{path.name}: {m.group(0)!r}" for m in re.finditer(r"(?<!the )(?<!The )NACCS Center", prose)]
+    assert found == []
