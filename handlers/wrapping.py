@@ -53,6 +53,8 @@ def wrap(text: str, lang: str = "ja", width: int | None = MAIL_WIDTH) -> str:
     return "\n".join(piece for line in text.split("\n") for piece in wrap_line(line, lang, width))
 
 
+# Hand-written fill: textwrap breaks only at spaces and knows no 禁則 nor display width, and
+# BudouX only says where a phrase ends, not where a line of a given width should.
 def wrap_line(line: str, lang: str, width: int) -> list[str]:
     widths = [0, *accumulate(max(wcwidth(ch), 0) for ch in line)]
     if widths[-1] <= width:
