@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from bot.conversation import Reply
 from bot.fields import BY_KEY
+from handlers.wrapping import wrap
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGS = ("ja", "en")
@@ -30,6 +31,7 @@ class Renderer:
                                trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
                                keep_trailing_newline=False,
                                auto_reload=False)  # templates ship with the package: never re-stat them
+        self.env.filters["wrap"] = wrap  # {{ text | wrap(lang, width) }}: mail lines (handlers/wrapping.py)
 
     # --- whole messages -----------------------------------------------------------------
 
@@ -104,6 +106,7 @@ class Renderer:
             "hint": lambda key: self.block(f"fields/{key}.j2", "hint", lang),
             "choice": lambda key, value: self.choice(key, value, lang),
             "show": lambda key, value: self.show(key, value, lang),
+            "multiline": lambda key: key in BY_KEY and BY_KEY[key].multiline,
             "reason": lambda error, field=None: self.reason(error, lang, field),
             "fmt_date": lambda value: format_date(value, lang),
         }

@@ -19,14 +19,16 @@ from bot import fields as F
 from bot.application import OPEN_FOR_ANSWERS, Application
 from bot.conversation import Reply
 from bot.dates import JST
-from handlers import documents
+from handlers import documents, notice_values
 from handlers.email import fillin, policies
 from handlers.email.addresses import Addresses, single_address
 from handlers.links import LinkSigner
 from handlers.render import LANGS, Renderer
+from handlers.wrapping import MAIL_WIDTH
 
 TEMPLATE = "mail/message.j2"
 ASKING = frozenset({"question", "summary", "help_offer"})  # replies that wait for an answer
+REPLY_INVITED = frozenset({"returned"})  # notices that ask the applicant to answer (差戻し)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -60,12 +62,14 @@ class Composer:
         role = str(message.get("role") or "applicant")
         headers: dict[str, str] = {}
         files: list[tuple[str, bytes]] = []
-        if message.get("kind") == "notice":
-            subject, body = self._notice(message, lang, role)
+        links: list[str] = []  # the bot's own links in the text: the only ones made clickable
+        kind = message.get("kind")
+        if kind == "notice":
+            subject, body, links = self._notice(message, app, lang, role)
             rows: list[dict[str, str]] = []
             headers["X-WebNACCS-Notice"] = _token(message.get("notice"))
             files = documents.for_notice(message, app, self.renderer, now.astimezone(JST).date(), lang)
-        elif message.get("kind") == "reply":
+        elif kind == "reply":
             replies = [Reply(**r) for r in message.get("replies") or []]
             body = "\n\n".join(self.renderer.reply(r, lang) for r in replies)
             subject = self.renderer.block(TEMPLATE, "subject", lang)
@@ -77,9 +81,14 @@ class Composer:
             raise Unsendable(f"no mail for outbox messages of kind {message.get('kind')!r}")
         if message.get("acceptance_number"):
             headers["X-WebNACCS-Acceptance-Number"] = _token(message["acceptance_number"])
-        text = self.renderer.block(TEMPLATE, "text", lang, body=body, rows=rows, role=role,
-                                   marker=self.renderer.block(TEMPLATE, "marker", lang),
-                                   attachments=[name for name, _ in files])
+        # Only mails that ask something invite a reply: the conversation's and the 差戻し notice
+        # to the applicant. Notices that ask nothing have no marker and no list of commands.
+        invites = kind == "reply" or (message.get("notice") in REPLY_INVITED and role == "applicant")
+        values = {"body": body, "rows": rows, "role": role, "asking": invites, "commands": kind == "reply",
+                  "marker": self.renderer.block(TEMPLATE, "marker", lang),
+                  "attachments": [name for name, _ in files]}
+        text = self.renderer.block(TEMPLATE, "text", lang, width=MAIL_WIDTH, **values)
+        unwrapped = self.renderer.block(TEMPLATE, "text", lang, width=None, **values)  # the HTML reflows
         mail = EmailMessage(policy=policies.SMTP)
         mail["From"] = Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
                                addr_spec=self.addresses.bot)
@@ -98,16 +107,17 @@ class Composer:
                 mail[name] = value
         mail.set_content(text + "\n", charset="utf-8")
         page = self.renderer.render("mail/html.j2", lang, title=html.escape(header_value(subject)),
-                                    body=_linked(html.escape(text)))
+                                    body=_linked(unwrapped, links))
         mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
         for name, data in files:
             mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
         return mail
 
-    def _notice(self, message: dict[str, Any], lang: str, role: str) -> tuple[str, str]:
+    def _notice(self, message: dict[str, Any], app: Application | None, lang: str, role: str
+                ) -> tuple[str, str, list[str]]:
         name = f"notices/{_token(message.get('notice'))}.j2"
-        values = {**(message.get("params") or {}), "role": role}
+        values = {**notice_values.completed(message.get("params") or {}, app), "role": role}
         expires_on = values.get("expires_on")
         if role == "applicant" and expires_on and self.links is not None:
             # Only the applicant gets the way to the ID通知 page; the codes never travel by mail.
@@ -119,7 +129,7 @@ class Composer:
             raise Unsendable(f"cannot render {name}: {e}") from e
         if not subject or not body:
             raise Unsendable(f"{name} has no subject or body")
-        return subject, body
+        return subject, body, [values["link"]] if values.get("link") else []
 
     def _rows(self, asking: Reply | None, app: Application | None, lang: str) -> list[dict[str, str]]:
         """The fill-in block: every question still open, the one asked first."""
@@ -133,12 +143,17 @@ class Composer:
         return fillin.block_lines([k for k in keys if k in F.BY_KEY], app.prefill, self.renderer, lang)
 
 
-_URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-def _linked(escaped: str) -> str:
-    """Make the bot's own links (the ID通知 page) clickable in the already escaped HTML."""
-    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+def _linked(text: str, links: list[str]) -> str:
+    """The text escaped for HTML, where only a line that is one of the bot's own links (the
+    ID通知 page) becomes a link: nothing a person typed is ever linked (issue 15.7)."""
+    lines = []
+    for line in text.split("\n"):
+        escaped = html.escape(line)
+        if line.strip() and line.strip() in links:
+            url = html.escape(line.strip())
+            escaped = escaped.replace(url, f'<a href="{url}">{url}</a>')
+        lines.append(escaped)
+    return "\n".join(lines)
 
 
 def _token(value: object) -> str:

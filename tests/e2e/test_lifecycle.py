@@ -64,7 +64,7 @@ async def test_from_filing_to_the_start_date_on_both_channels(world: World):
     ack = one_notice_each(world, "acknowledgment", number)
     for text in (json.dumps(ack["dm"]["blocks"], ensure_ascii=False), text_of(ack[TARO]), text_of(ack[HANAKO])):
         assert number in text and "2026年11月26日" in text
-        assert "翌営業日（2026年11月27日（金））以降" in text
+        assert "翌営業日の2026年11月27日（金）以降" in text
     assert text_of(ack[TARO]).count("山田 太郎") >= 1
     [card] = world.slack.posts(REVIEW_CHANNEL)
     assert card["metadata"] == {"event_type": "webnaccs_review", "event_payload": {"acceptance_number": number}}
@@ -88,7 +88,7 @@ async def test_from_filing_to_the_start_date_on_both_channels(world: World):
     for text in (json.dumps(confirmation["dm"]["blocks"], ensure_ascii=False),
                  text_of(confirmation[TARO]), text_of(confirmation[HANAKO])):
         assert "利用開始日　　：2027年1月18日（月）" in text
-        assert "ご希望の利用開始日（2027年1月4日（月））と異なります" in text
+        assert "ご希望の利用開始日 2027年1月4日（月） と異なります" in text
         assert "端末の準備をお願いします" in text
     form_words = ("システムサービス利用契約変更申込書", number, "申込受付番号", "申込受付年月日", "2026年11月26日",
                   "ABC損害保険株式会社", "変更する理由", "デジタル証明書数", "鈴木 花子")

@@ -74,13 +74,13 @@ def test_the_same_outbox_message_always_makes_the_same_message_id():
 
 def test_a_notice_carries_its_kind_and_number_and_greets_the_administrator_as_such():
     mail = roundtrip(COMPOSER.compose(notice(role="admin", to="hanako@example.co.jp"),
-                                      app(admin_email="hanako@example.co.jp"), NOW))
+                                      app(admin_email="hanako@example.co.jp", admin_name="鈴木 花子"), NOW))
     assert mail["X-WebNACCS-Notice"] == "acknowledgment"
     assert mail["X-WebNACCS-Acceptance-Number"] == "260001A"
     assert "X-WebNACCS-Field" not in mail
     assert "260001A" in str(mail["Subject"])
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "管理責任者 様" in text and "ご返信いただいても対応いたしかねます" in text
+    assert "鈴木 花子 様" in text and "ご返信いただいても対応いたしかねます" in text
     holder = ADDRESSES.holder(app(admin_email="hanako@example.co.jp"),
                               ADDRESSES.token_of(str(mail["Reply-To"]))[1])
     assert holder is not None and holder.role == ADMIN
@@ -165,3 +165,35 @@ def test_a_requested_document_is_attached():
     assert pdf.get_filename() == "260001A-application-form.pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.get_content())).pages)
     assert "システムサービス利用契約変更申込書" in text and "260001A" in text
+
+
+def test_what_a_person_typed_is_never_a_link_in_the_html_part():
+    """Issue 15.7: a URL an applicant typed (company name, reason, remarks) must not become a
+    link in a mail from the bot's trusted address, least of all in the administrator's copy."""
+    lure = "https://evil.example/login?next=naccs"
+    summary = {"kind": "summary", "field": "confirm", "choices": ["submit", "edit"],
+               "params": {"answers": {"company_name": f"ABC損保 {lure}", "remarks": lure}, "fixed": None}}
+    mail = roundtrip(COMPOSER.compose(reply_message(summary), app(company_name=lure), NOW))
+    page = mail.get_body(("html",)).get_content()
+    assert lure in mail.get_body(("plain",)).get_content() and "evil.example" in page  # shown ...
+    assert "<a " not in page and "href" not in page  # ... as text only
+    for role, to in (("applicant", "taro@example.co.jp"), ("admin", "hanako@example.co.jp")):
+        rejected = notice("rejected", role=role, to=to, company_name=lure, reason=f"詳細は {lure} をご覧ください",
+                          comment="", start_date=None, start_date_differs=False)
+        page = roundtrip(COMPOSER.compose(rejected, app(admin_email="hanako@example.co.jp"), NOW)
+                         ).get_body(("html",)).get_content()
+        assert "evil.example" in page and "<a " not in page, role
+
+
+def test_only_the_bots_own_link_is_a_link_even_when_a_person_typed_urls():
+    from handlers.links import LinkSigner
+
+    signer = LinkSigner(b"secret", "https://bot.example.jp")
+    composer = Composer(Renderer(), ADDRESSES, signer)
+    params = {"count": 1, "issued_on": "2027-01-04", "expires_on": "2027-01-05", "start_date": "2027-01-04",
+              "company_name": "https://evil.example/"}
+    mail = roundtrip(composer.compose(notice("id_notification", **params), app(), NOW))
+    page = mail.get_body(("html",)).get_content()
+    link = signer.url("a1b2c3d4e5f60718", "2027-01-05")
+    assert page.count("<a ") == 1 and f'<a href="{link}">' in page
+    assert 'href="https://evil.example/' not in page

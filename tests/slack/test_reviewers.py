@@ -73,7 +73,7 @@ async def test_return_and_reject_need_a_reason_and_the_approval_a_scheduled_date
 
     approve = await open_modal(slack, "approve", number)
     status, body = await slack.submit(approve, {"start_date": {"start_date": select("2027-01-05")}}, user="UREV2")
-    assert json.loads(body)["errors"]["start_date"] == "スケジュール表にない日付です。一覧から選んでください。"
+    assert json.loads(body)["errors"]["start_date"] == "スケジュール表にない日付です。一覧からお選びください。"
     assert slack.bot.service.find(number).state == "under_review"
 
     reject = await open_modal(slack, "reject", number)

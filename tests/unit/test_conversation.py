@@ -80,7 +80,7 @@ def test_wrong_answer_is_re_asked_with_the_reason(converse, renderer):
     assert reply.kind == "question" and reply.field == "user_code"
     assert reply.params["error"]["code"] == "user_code_format"
     text = renderer.reply(reply, "ja")
-    assert "英数字5桁" in text and "もう一度" in text
+    assert "英数字5文字" in text and "もう一度" in text
 
 
 def test_third_failure_offers_help_instead_of_repeating(converse, renderer):
@@ -256,7 +256,7 @@ def test_fill_takes_several_answers_and_reports_each_rejection(service, person, 
     assert filled.params["errors"]["name_kana"]["code"] == "not_applicable"
     assert outcome.replies[-1].field == "user_code"  # the first rejected one is asked next
     text = renderer.reply(filled, "ja")
-    assert "利用者コード（現在）：利用者コードは英数字5桁です" in text
+    assert "利用者コード（現在）：利用者コードは英数字5文字です" in text
 
 
 def test_fill_everything_reaches_the_summary(service, person):
