@@ -160,9 +160,10 @@ class Engine:
             params["current"] = current
         if f.kind == "date":
             params["dates"] = self._offered(app, today)
+            if app.conversation.get("near") and app.conversation.get("offer"):
+                params["near"] = True
         choices = [c.value for c in f.choices] if f.choices else list(params.get("dates", []))
-        params["number"] = self._position(app, key)
-        params["total"] = len(F.applicable(app.answers))
+        params.update(self._progress(app, key))
         return Reply("question", field=key, params=params, choices=choices)
 
     def summary(self, app: Application, **extra: Any) -> Reply:
@@ -190,6 +191,8 @@ class Engine:
         except F.Invalid as e:
             app.answers.pop("desired_start_date", None)
             self._goto(app, "desired_start_date")
+            if e.params.get("alternatives"):
+                app.conversation["offer"], app.conversation["near"] = list(e.params["alternatives"]), True
             return self.prompt(app, today, error={"code": e.code, **e.params})
         return None
 
@@ -218,6 +221,9 @@ class Engine:
             error = {"code": e.code, **e.params}
             if e.code == "date_weekday_mismatch":  # asked back: the two dates it may mean
                 conv["offer"] = list(e.params["candidates"])
+                conv.pop("near", None)
+            elif e.params.get("alternatives"):  # refused: the open dates nearest to the one asked
+                conv["offer"], conv["near"] = list(e.params["alternatives"]), True
             if conv["failures"] >= MAX_FAILURES:
                 return [Reply("help_offer", field=f.key,
                               params={"error": error, "failures": conv["failures"]},
@@ -306,6 +312,7 @@ class Engine:
     def _goto(app: Application, key: str) -> None:
         app.conversation.update({"field": key, "mode": Mode.ASK, "failures": 0})
         app.conversation.pop("offer", None)
+        app.conversation.pop("near", None)
 
     @staticmethod
     def _first_open(answers: dict[str, Any]) -> str | None:
@@ -316,6 +323,14 @@ class Engine:
         return [f for f in F.applicable(app.answers) if f.key in app.answers]
 
     @staticmethod
-    def _position(app: Application, key: str) -> int:
+    def _progress(app: Application, key: str) -> dict[str, int]:
+        """Where the question stands: its ``number`` among those asked and their ``total``. Until
+        the change items are known, the name tab may still be added: ``total_max`` says how many
+        questions there are then, so the count announced at the start is never exceeded."""
         keys = [f.key for f in F.applicable(app.answers)]
-        return keys.index(key) + 1 if key in keys else 0
+        progress = {"number": keys.index(key) + 1 if key in keys else 0, "total": len(keys)}
+        if "change_items" not in app.answers:
+            most = len(F.applicable({**app.answers, "change_items": ["user_code"]}))
+            if most != len(keys):
+                progress["total_max"] = most
+        return progress

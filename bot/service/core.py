@@ -64,8 +64,15 @@ class Core:
         if refusal is not None:
             raise F.Invalid(f"date_{refusal.code}", date=wanted.isoformat(),
                             deadline=refusal.deadline.isoformat() if refusal.deadline else None,
-                            alternatives=[d.isoformat() for d in refusal.alternatives])
+                            alternatives=[d.isoformat() for d in self.nearest_dates(wanted, today)])
         return wanted.isoformat()
+
+    def nearest_dates(self, wanted: date, today: date, count: int = 3) -> list[date]:
+        """The open registration dates nearest to ``wanted``: those after it first (the nearest
+        first), then those before it; at equal distance the later one is taken."""
+        open_dates = [s.start for s in self.schedule.open_slots(today)]
+        near = sorted(open_dates, key=lambda d: (abs((d - wanted).days), d < wanted))[:count]
+        return sorted(near, key=lambda d: (d < wanted, abs((d - wanted).days)))
 
     def load(self, app_id: str) -> Application | None:
         record = self.store.get(app_id)

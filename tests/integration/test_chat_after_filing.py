@@ -1,8 +1,9 @@
 """The terminal chat as a person meets it (`python -m handlers chat`, piped): coming back after
-filing, and withdrawing."""
+filing, withdrawing, the progress counter and the dates offered."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_cli import ANSWERS, run, today_jst
+
+WITH_USER_CODE = [*ANSWERS[:5], "1,2", *ANSWERS[6:14], "ＡＢＣ損害保険", "えーびーしー", "ABC Fire", *ANSWERS[14:]]
 
 
 @pytest.fixture
@@ -43,13 +46,13 @@ def test_coming_back_after_filing_shows_the_application_and_stores_nothing(env):
     assert "【1/" not in again.stdout and "「新規」" in again.stdout  # a new one only on request
     assert listed_states(env) == ["under_review"]  # no empty draft
     started = run(["chat"], env, "新規\n")
-    assert "【1/16】" in started.stdout
+    assert "【1/16〜19】" in started.stdout
     assert listed_states(env) == ["under_review"]  # the question was shown, nothing stored
     answered = run(["chat"], env, "新規\n損害保険会社\n")
-    assert "【2/16】" in answered.stdout
+    assert "【2/16〜19】" in answered.stdout
     assert sorted(listed_states(env)) == ["draft", "under_review"]  # stored with its first answer
     resumed = run(["chat"], env, "")
-    assert "続きから" in resumed.stdout and "【2/16】" in resumed.stdout
+    assert "続きから" in resumed.stdout and "【2/16〜19】" in resumed.stdout
 
 
 def test_withdrawing_in_the_chat_is_confirmed_before_the_chat_ends(env):
@@ -61,3 +64,22 @@ def test_withdrawing_in_the_chat_is_confirmed_before_the_chat_ends(env):
     assert f"申込受付番号 {number} の申込を取り下げてよろしいですか" in out
     assert "取り下げました" in out
     assert listed_states(env) == ["withdrawn"]
+
+
+def test_the_counter_never_jumps_and_a_refused_date_offers_its_neighbours(env):
+    start = today_jst()
+    wanted = start + timedelta(days=40)  # between the registration dates +35 and +50
+    answers = [*WITH_USER_CODE[:6], f"{wanted.year}年{wanted.month}月{wanted.day}日", "1", *WITH_USER_CODE[7:]]
+    result = run(["chat", "--jsonl", "--as", "counter"], env,
+                 "".join(json.dumps({"text": a}, ensure_ascii=False) + "\n" for a in answers))
+    counters = re.findall(r"【(\d+)/(\d+)(?:〜(\d+))?】", result.stdout)
+    assert counters[0] == ("1", "16", "19") and counters[5] == ("6", "16", "19")
+    assert counters[6][:2] == ("7", "19")
+    totals = [int(m or t) for _, t, m in counters]
+    assert all(t == 19 for t in totals), totals  # announced from the start, never more
+    refused = next(line for line in result.stdout.splitlines() if "システム登録日ではありません" in line)
+    near = [start + timedelta(days=d) for d in (50, 35, 20)]  # after it first, then the nearest before
+    shown = re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", refused.split("ご希望日に近い")[1])
+    assert [f"{int(y):04d}-{int(m):02d}-{int(d):02d}" for y, m, d in shown[:3]] == [d.isoformat() for d in near]
+    assert '"field": "change_reason"' in result.stdout
+    assert near[0].isoformat() in run(["applications", "list"], env).stdout  # "1" picked the first shown

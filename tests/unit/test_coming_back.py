@@ -22,7 +22,7 @@ def test_a_first_chat_stores_nothing_until_its_first_answer(service, store, pers
     asked = console.say("ヘルプ")
     assert asked[-1].field == "industry" and store.records == {} and not console.finished
     answered = console.say("non-life")
-    assert answered[-1].field == "company_name" and "[2/16" in answered[-1].text
+    assert answered[-1].field == "company_name" and "[2/16–19]" in answered[-1].text
     [app] = [service.load(i) for i in store.records]
     assert app.lang == "en" and app.answers == {"industry": "non_life"}
     assert [e["action"] for e in store.audit(app.id)] == ["created"]
