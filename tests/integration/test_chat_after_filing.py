@@ -1,5 +1,5 @@
 """The terminal chat as a person meets it (`python -m handlers chat`, piped): coming back after
-filing, withdrawing, the progress counter and the dates offered."""
+filing, withdrawing, the industry gate, the progress counter and the dates offered."""
 
 from __future__ import annotations
 
@@ -64,6 +64,35 @@ def test_withdrawing_in_the_chat_is_confirmed_before_the_chat_ends(env):
     assert f"申込受付番号 {number} の申込を取り下げてよろしいですか" in out
     assert "取り下げました" in out
     assert listed_states(env) == ["withdrawn"]
+
+
+def chat_lines(env: dict[str, str], who: str, *texts: str) -> list[dict]:
+    result = run(["chat", "--jsonl", "--as", who], env,
+                 "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts))
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("industry", ["銀行", "生命保険会社", "通関業者", "a freight forwarder",
+                                      "ABC航空株式会社"])
+def test_another_industry_ends_politely_with_the_reason(env, industry):
+    _, question, *rest = chat_lines(env, "other", industry, "損害保険会社")
+    assert question["field"] == "industry"
+    [ended] = rest  # the chat ended: 損害保険会社 afterwards is not read
+    assert ended["field"] is None and "ここで終了" in ended["text"]
+    assert listed_states(env) == ["closed"]
+
+
+@pytest.mark.parametrize("industry", ["損保", "損害保険株式会社", "non-life", "東京海上日動火災保険"])
+def test_a_non_life_answer_in_own_words_continues(env, industry):
+    out = chat_lines(env, "insurer", industry)
+    assert out[-1]["field"] == "company_name" and "【2/16〜19】" in out[-1]["text"]
+
+
+def test_nonsense_is_asked_again(env):
+    _, _, again = chat_lines(env, "nonsense", "あいうえお")
+    assert again["field"] == "industry" and "選択肢にない回答です" in again["text"]
+    assert listed_states(env) == []  # nothing answered, nothing stored
 
 
 def test_the_counter_never_jumps_and_a_refused_date_offers_its_neighbours(env):
