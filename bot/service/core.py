@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot import dates, notices, reminders
@@ -147,6 +147,19 @@ class Core:
         self.store.commit(app.to_record(), audit=audit, outbox=outbox, sync=sync)
         if outbox:
             self.notify()
+
+    @staticmethod
+    def told_by_notice(person: Person, outbox: Sequence[OutboxMessage]) -> Person:
+        """``person`` without a reply address when one of the notices in ``outbox`` already
+        goes to that address by mail: the notice answers them, so they get one mail, not two.
+        (In Slack the reply and the notice are two posts of one DM and both stay.)"""
+        if person.channel != "email" or not person.address:
+            return person
+        mine = person.address.strip().lower()
+        if any(m["kind"] == "notice" and m["channel"] == "email" and str(m.get("to", "")).strip().lower() == mine
+               for m in outbox):
+            return replace(person, address=None)
+        return person
 
     @staticmethod
     def remember(app: Application, person: Person) -> None:
