@@ -69,6 +69,8 @@ class Engine:
             conv["mode"] = Mode.ASK
             return Turn([Reply("language_changed", params={"language": app.lang}),
                          self.prompt(app, today)])
+        if isinstance(command, C.Answer) and command.field and command.field != conv.get("field"):
+            return Turn(self._earlier(app, command.field, command.text, today))
         if conv.get("mode") == Mode.CONFIRM_CANCEL:
             yes = isinstance(command, C.Cancel) or intents.is_yes(command.text)
             return Turn(self._on_cancel_answer(app, yes, today))
@@ -266,10 +268,35 @@ class Engine:
         if not answered:
             return [Reply("nothing_to_edit"), self.prompt(app, today)]
         app.conversation["mode"] = Mode.PICK_FIELD
-        return [Reply("pick_field", params={"fields": [f.key for f in answered],
-                                            "answers": {f.key: app.answers[f.key]
-                                                        for f in answered}},
-                      choices=[f.key for f in answered])]
+        return [self._pick_reply(app)]
+
+    def _pick_reply(self, app: Application, **extra: Any) -> Reply:
+        answered = self._answered(app)
+        return Reply("pick_field", params={"fields": [f.key for f in answered],
+                                           "answers": {f.key: app.answers[f.key] for f in answered}, **extra},
+                     choices=[f.key for f in answered])
+
+    def current(self, app: Application, today: date) -> Reply:
+        """What the conversation waits for now: the question, the summary, the list of answers
+        to pick from (after 修正) or the yes/no of 取消."""
+        mode = app.conversation.get("mode")
+        if mode == Mode.CONFIRM_CANCEL:
+            return Reply("cancel_confirm", choices=["yes", "no"])
+        if mode == Mode.PICK_FIELD:
+            return self._pick_reply(app)
+        return self.prompt(app, today)
+
+    def _earlier(self, app: Application, key: str, text: str, today: date) -> list[Reply]:
+        """An answer to an earlier question (``key``), while another one is asked: taken for
+        that question if it may still be changed (as 修正 would), else the person is told which
+        question is current, and it is quoted."""
+        if app.conversation.get("mode") != Mode.ASK or key not in {f.key for f in F.applicable(app.answers)}:
+            return [Reply("not_current", params={"asked": key}), self.current(app, today)]
+        self._goto(app, key)
+        replies = self._on_answer(app, today, text=text)
+        if app.conversation.get("field") == key:  # refused: that question again, with the reason
+            return replies
+        return [Reply("earlier_answer", field=key, params={"value": app.answers.get(key)}), *replies]
 
     def _on_pick(self, app: Application, text: str, today: date, *, by_key: bool = False) -> list[Reply]:
         """The field to change: named or numbered as in the list shown (``by_key``: a button)."""
@@ -281,11 +308,7 @@ class Engine:
             if target is None and not squash(text).isdigit():  # numbers refer to the list shown
                 target = F.find_field(text, F.applicable(app.answers))
         if target is None:
-            return [Reply("pick_field", params={
-                "fields": [f.key for f in answered],
-                "answers": {f.key: app.answers[f.key] for f in answered},
-                "error": {"code": "unknown_field"}},
-                choices=[f.key for f in answered])]
+            return [self._pick_reply(app, error={"code": "unknown_field"})]
         return self._start_edit(app, target.key, today)
 
     def _start_edit(self, app: Application, key: str, today: date) -> list[Reply]:

@@ -6,7 +6,8 @@ processed again after a crash, is recognised and nothing happens twice.
 
 Only a reply to one of our reply addresses (``local+TOKEN@domain``) from the person the token
 was issued to can change anything. It is read like a chat message: an answer, or any word of the
-conversation — after filing 取下げ, 申込書, 承認通知, English/日本語, 状況, 新規 as in Slack.
+conversation — after filing 取下げ, 申込書, 承認通知, English/日本語, 状況, 新規 as in Slack. A reply to
+an earlier question mail (its ``In-Reply-To``) answers that question (``bot.commands.Answer.field``).
 A new mail to the bot's own address starts an application, or — when the sender already has one
 — sends the current question, or the state of the filed application, back with a reply address,
 so a forged ``From`` cannot answer someone else's questions.
@@ -24,7 +25,7 @@ from bot import commands as C
 from bot import intents
 from bot.ports import Store
 from bot.service import Outcome, Person, Service
-from handlers.email import fillin, quotes
+from handlers.email import fillin, quotes, replied
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
 from handlers.email.reading import Inbound, read
 
@@ -68,14 +69,14 @@ class Processor:
         for rcpt in recipients:
             token = self.addresses.token_of(rcpt)
             if token is not None:
-                return self._reply(mail, *token)
+                return self._reply(mail, *token, raw=raw)
         if any(self.addresses.is_bot(r) for r in recipients):
             return self._new_mail(mail)
         return Result("ignored", "no_recipient")
 
     # --- a reply to one of our mails ------------------------------------------------------
 
-    def _reply(self, mail: Inbound, app_id: str, mac: str) -> Result:
+    def _reply(self, mail: Inbound, app_id: str, mac: str, *, raw: bytes) -> Result:
         app = self.service.load(app_id)
         holder = self.addresses.holder(app, mac)
         if holder is None:
@@ -110,6 +111,12 @@ class Processor:
                 person=person, values=values, key=mail.key, replayable=True)), "filled")
         if not text:  # nothing written above the quote: the current question again
             said = C.Start(person=person, key=mail.key, replayable=True)
+        elif isinstance(said, C.Answer | C.Submit):
+            asked = replied.asked_field(replied.replied_to(raw), app_id=draft.id, domain=self.addresses.domain,
+                                        outbox=self.store.outbox)
+            # A reply to an earlier question mail answers that question (登録 only an old summary).
+            if asked is not None and asked != current and (isinstance(said, C.Answer) or asked == "confirm"):
+                said = C.Answer(person=person, key=mail.key, text=text, replayable=True, field=asked)
         return self._result(self.service.dispatch(said))
 
     # --- a new mail to the bot's address --------------------------------------------------

@@ -1,12 +1,13 @@
 """By mail after filing, as in Slack: withdrawal, the PDFs, the language, the status; coming back
-with a new mail; and one mail on filing."""
+with a new mail; one mail on filing; and a reply to an earlier question mail."""
 
 from __future__ import annotations
 
 from bot.service import Person
+from tests.conftest import WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
 from tests.email.mailer import gmail_reply, new_mail, send, text_of
-from tests.email.test_conversation_by_mail import reply
+from tests.email.test_conversation_by_mail import reply, start_by_mail
 from tests.email.test_mail_safety import file_by_mail, values_for_a_whole_application
 
 TARO_PERSON = Person(key=f"email:{TARO}", channel="email")
@@ -88,3 +89,42 @@ async def test_a_new_mail_after_filing_shows_the_application_and_new_starts_one(
     draft = service.bot.service.open_draft(TARO_PERSON)
     assert draft is not None and draft.answers == {"industry": "non_life"}
     assert draft.acceptance_number is None and len(service.bot.service.applications_of(TARO_PERSON)) == 2
+
+
+async def test_a_reply_to_an_earlier_question_mail_answers_that_question(service):
+    [industry] = await start_by_mail(service)
+    [company] = await reply(service, industry, WITHOUT_USER_CODE[0])
+    [office] = await reply(service, company, WITHOUT_USER_CODE[1])
+    [user_code] = await reply(service, office, WITHOUT_USER_CODE[2])
+    assert user_code["X-WebNACCS-Field"] == "user_code"
+    [after] = await reply(service, company, "XYZ損害保険株式会社")  # the company mail, again
+    draft = service.bot.service.open_draft(TARO_PERSON)
+    assert draft.answers["company_name"] == "XYZ損害保険株式会社" and draft.answers["office_name"] == "本店"
+    assert "user_code" not in draft.answers
+    assert after["X-WebNACCS-Field"] == "user_code"
+    assert "企業名" in text_of(after) and "XYZ損害保険株式会社" in text_of(after)
+
+
+async def test_a_reply_to_an_old_summary_says_which_question_is_current(service):
+    [mail] = await start_by_mail(service)
+    for answer in WITHOUT_USER_CODE:
+        [mail] = await reply(service, mail, answer)
+    summary = mail
+    assert summary["X-WebNACCS-Field"] == "confirm"
+    [phone] = await reply(service, summary, "修正 電話番号")
+    assert phone["X-WebNACCS-Field"] == "applicant_phone"
+    [told] = await reply(service, summary, "登録")  # the old summary mail, while the phone is asked
+    assert told["X-WebNACCS-Field"] == "applicant_phone"
+    assert "申込内容の確認" in text_of(told) and "電話番号" in text_of(told)
+    assert service.bot.service.open_draft(TARO_PERSON).state == "draft"  # not filed
+
+
+async def test_the_first_question_answered_again_changes_nothing_else(service):
+    [industry] = await start_by_mail(service)
+    [company] = await reply(service, industry, "損害保険会社")
+    [office] = await reply(service, company, "ABC損保")
+    await reply(service, office, "本店")
+    [again] = await reply(service, industry, "損保")  # the very first mail, answered again
+    assert again["X-WebNACCS-Field"] == "user_code" and "恐れ入りますが" not in text_of(again)
+    draft = service.bot.service.open_draft(TARO_PERSON)
+    assert draft.answers == {"industry": "non_life", "company_name": "ABC損保", "office_name": "本店"}

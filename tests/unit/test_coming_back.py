@@ -73,3 +73,7 @@ def test_the_new_replies_render(service, person, lang):
     service.decide(filed.acceptance_number, decision="approve", actor="cli:op", start_date="2027-01-04")
     refused = r.reply(last(service.handle(person, "取下げ")), lang)
     assert filed.acceptance_number in refused and "2027" in refused  # the approval notice from the start date
+    for kind, params in (("earlier_answer", {"value": "本店"}), ("not_current", {"asked": "confirm"})):
+        text = r.reply(Reply(kind, field="office_name", params=params), lang)
+        assert text and "{{" not in text and r.label("office_name" if kind == "earlier_answer" else "confirm",
+                                                      lang) in text
