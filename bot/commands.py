@@ -62,7 +62,10 @@ class Resume(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Answer(Command):
-    """Typed text for the question being asked."""
+    """Typed text for the question being asked, or for ``field`` when the channel knows the
+    person answers an earlier question (a reply to an older question mail)."""
+
+    field: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

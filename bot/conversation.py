@@ -69,6 +69,8 @@ class Engine:
             conv["mode"] = Mode.ASK
             return Turn([Reply("language_changed", params={"language": app.lang}),
                          self.prompt(app, today)])
+        if isinstance(command, C.Answer) and command.field and command.field != conv.get("field"):
+            return Turn(self._earlier(app, command.field, command.text, today))
         if conv.get("mode") == Mode.CONFIRM_CANCEL:
             yes = isinstance(command, C.Cancel) or intents.is_yes(command.text)
             return Turn(self._on_cancel_answer(app, yes, today))
@@ -160,9 +162,10 @@ class Engine:
             params["current"] = current
         if f.kind == "date":
             params["dates"] = self._offered(app, today)
+            if app.conversation.get("near") and app.conversation.get("offer"):
+                params["near"] = True
         choices = [c.value for c in f.choices] if f.choices else list(params.get("dates", []))
-        params["number"] = self._position(app, key)
-        params["total"] = len(F.applicable(app.answers))
+        params.update(self._progress(app, key))
         return Reply("question", field=key, params=params, choices=choices)
 
     def summary(self, app: Application, **extra: Any) -> Reply:
@@ -190,6 +193,8 @@ class Engine:
         except F.Invalid as e:
             app.answers.pop("desired_start_date", None)
             self._goto(app, "desired_start_date")
+            if e.params.get("alternatives"):
+                app.conversation["offer"], app.conversation["near"] = list(e.params["alternatives"]), True
             return self.prompt(app, today, error={"code": e.code, **e.params})
         return None
 
@@ -218,6 +223,9 @@ class Engine:
             error = {"code": e.code, **e.params}
             if e.code == "date_weekday_mismatch":  # asked back: the two dates it may mean
                 conv["offer"] = list(e.params["candidates"])
+                conv.pop("near", None)
+            elif e.params.get("alternatives"):  # refused: the open dates nearest to the one asked
+                conv["offer"], conv["near"] = list(e.params["alternatives"]), True
             if conv["failures"] >= MAX_FAILURES:
                 return [Reply("help_offer", field=f.key,
                               params={"error": error, "failures": conv["failures"]},
@@ -260,10 +268,35 @@ class Engine:
         if not answered:
             return [Reply("nothing_to_edit"), self.prompt(app, today)]
         app.conversation["mode"] = Mode.PICK_FIELD
-        return [Reply("pick_field", params={"fields": [f.key for f in answered],
-                                            "answers": {f.key: app.answers[f.key]
-                                                        for f in answered}},
-                      choices=[f.key for f in answered])]
+        return [self._pick_reply(app)]
+
+    def _pick_reply(self, app: Application, **extra: Any) -> Reply:
+        answered = self._answered(app)
+        return Reply("pick_field", params={"fields": [f.key for f in answered],
+                                           "answers": {f.key: app.answers[f.key] for f in answered}, **extra},
+                     choices=[f.key for f in answered])
+
+    def current(self, app: Application, today: date) -> Reply:
+        """What the conversation waits for now: the question, the summary, the list of answers
+        to pick from (after 修正) or the yes/no of 取消."""
+        mode = app.conversation.get("mode")
+        if mode == Mode.CONFIRM_CANCEL:
+            return Reply("cancel_confirm", choices=["yes", "no"])
+        if mode == Mode.PICK_FIELD:
+            return self._pick_reply(app)
+        return self.prompt(app, today)
+
+    def _earlier(self, app: Application, key: str, text: str, today: date) -> list[Reply]:
+        """An answer to an earlier question (``key``), while another one is asked: taken for
+        that question if it may still be changed (as 修正 would), else the person is told which
+        question is current, and it is quoted."""
+        if app.conversation.get("mode") != Mode.ASK or key not in {f.key for f in F.applicable(app.answers)}:
+            return [Reply("not_current", params={"asked": key}), self.current(app, today)]
+        self._goto(app, key)
+        replies = self._on_answer(app, today, text=text)
+        if app.conversation.get("field") == key:  # refused: that question again, with the reason
+            return replies
+        return [Reply("earlier_answer", field=key, params={"value": app.answers.get(key)}), *replies]
 
     def _on_pick(self, app: Application, text: str, today: date, *, by_key: bool = False) -> list[Reply]:
         """The field to change: named or numbered as in the list shown (``by_key``: a button)."""
@@ -275,11 +308,7 @@ class Engine:
             if target is None and not squash(text).isdigit():  # numbers refer to the list shown
                 target = F.find_field(text, F.applicable(app.answers))
         if target is None:
-            return [Reply("pick_field", params={
-                "fields": [f.key for f in answered],
-                "answers": {f.key: app.answers[f.key] for f in answered},
-                "error": {"code": "unknown_field"}},
-                choices=[f.key for f in answered])]
+            return [self._pick_reply(app, error={"code": "unknown_field"})]
         return self._start_edit(app, target.key, today)
 
     def _start_edit(self, app: Application, key: str, today: date) -> list[Reply]:
@@ -306,6 +335,7 @@ class Engine:
     def _goto(app: Application, key: str) -> None:
         app.conversation.update({"field": key, "mode": Mode.ASK, "failures": 0})
         app.conversation.pop("offer", None)
+        app.conversation.pop("near", None)
 
     @staticmethod
     def _first_open(answers: dict[str, Any]) -> str | None:
@@ -316,6 +346,14 @@ class Engine:
         return [f for f in F.applicable(app.answers) if f.key in app.answers]
 
     @staticmethod
-    def _position(app: Application, key: str) -> int:
+    def _progress(app: Application, key: str) -> dict[str, int]:
+        """Where the question stands: its ``number`` among those asked and their ``total``. Until
+        the change items are known, the name tab may still be added: ``total_max`` says how many
+        questions there are then, so the count announced at the start is never exceeded."""
         keys = [f.key for f in F.applicable(app.answers)]
-        return keys.index(key) + 1 if key in keys else 0
+        progress = {"number": keys.index(key) + 1 if key in keys else 0, "total": len(keys)}
+        if "change_items" not in app.answers:
+            most = len(F.applicable({**app.answers, "change_items": ["user_code"]}))
+            if most != len(keys):
+                progress["total_max"] = most
+        return progress

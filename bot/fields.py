@@ -16,6 +16,7 @@ import jaconv
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot import industry
 from bot.text import nfkc, one_line, squash
 
 
@@ -55,6 +56,8 @@ class Field:
     multiline: bool = False
     needs_user_code: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # A choice answered in the person's own words, when no option matches: the value, or None.
+    words: Callable[[str], str | None] | None = None
 
     def read(self, text: str, ctx: Context) -> Any:
         """Normalise and validate one typed answer."""
@@ -77,7 +80,7 @@ SKIP_WORDS = frozenset(squash(w) for w in ("なし", "無し", "特になし", "
                                            "skip", "none", "no", "n/a", "-", "ー", "スキップ"))
 
 FIELDS: tuple[Field, ...] = (
-    Field("industry", "choice", ("業種", "industry"), choices=INDUSTRY),
+    Field("industry", "choice", ("業種", "industry"), choices=INDUSTRY, words=industry.classify),
     Field("company_name", "text", ("企業名", "会社名", "company", "company name")),
     Field("office_name", "text", ("事業所名", "事業所", "office", "office name")),
     Field("user_code", "code", ("利用者コード", "利用者コード（現在）", "user code")),
@@ -187,9 +190,12 @@ def _choice(f: Field, text: str, ctx: Context) -> str:
     if not nfkc(text):
         raise Invalid("required")
     c = match_choice(text, f.choices)
-    if c is None:
+    if c is not None:
+        return c.value
+    value = f.words(text) if f.words is not None else None
+    if value is None:
         raise Invalid("unknown_choice", count=len(f.choices))
-    return c.value
+    return value
 
 
 _LIST_SPLIT = re.compile(r"[,、，;；/+]|と|\band\b")

@@ -31,7 +31,9 @@ SUBMIT = _words("登録", "登録する", "申込内容を登録する", "申込
 FORM_PDF = _words("申込書", "申込書PDF", "利用契約変更申込書", "application form", "form pdf")
 NOTICE_PDF = _words("承認通知", "承認通知書", "利用契約変更承認通知", "approval notice")
 WITHDRAW = _words("取下げ", "取り下げ", "取下", "取り下げます", "申込を取り下げる", "withdraw")
-NEW = _words("新規", "新規申込", "new", "start", "開始")
+NEW = _words("新規", "新規申込", "新規申込み", "新規申し込み", "新しい申込", "新しい申込み", "新しい申し込み",
+             "新しく申し込む", "新しく申し込みたい", "別の申込", "new", "start", "開始", "new application",
+             "start a new application", "a new application")
 YES = _words("はい", "yes", "y", "ok", "お願いします", "取り消す", "取り消します")
 KEEP = _words("はい", "そのまま", "このまま", "変更なし", "keep", "same", "yes", "ok")
 FORM = _words("form", "フォーム", "まとめて入力")  # Slack: all questions in one modal

@@ -12,12 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from bot.application import OPEN_FOR_ANSWERS
+from bot.commands import Resume
 from bot.conversation import Reply
 from bot.service import Outcome, Person, Service
 from handlers.render import Renderer
 
 ASKING = frozenset({"question", "summary", "help_offer", "pick_field", "cancel_confirm"})
+# The chat ends with the conversation: filed, withdrawn, cancelled, or ended for the industry.
+# Anything else (a status, a PDF asked for, a question) leaves it reading the next line.
+ENDING = frozenset({"filed", "withdrawn", "cancelled", "ineligible"})
 
 
 @dataclass
@@ -40,15 +43,22 @@ class Console:
         self.finished = False
 
     def start(self) -> list[Line]:
-        return self._lines(self.service.start(self.person))
+        """The open draft's question; else where the person's latest application stands (a
+        new one only on 新規), or the first question of a first application."""
+        if self.service.open_draft(self.person) is not None:
+            return self._lines(self.service.start(self.person))
+        return self._lines(self.service.dispatch(Resume(person=self.person)))
 
     def say(self, text: str) -> list[Line]:
         return self._lines(self.service.handle(self.person, text))
 
     def _lines(self, outcome: Outcome) -> list[Line]:
         app = outcome.app
+        for reply in outcome.replies:
+            if reply.kind == "language_changed":  # also before anything is stored
+                self.service.default_lang = str(reply.params["language"])
         lang = app.lang if app else self.service.default_lang
-        self.finished = app is None or app.state not in OPEN_FOR_ANSWERS
+        self.finished = any(r.kind in ENDING for r in outcome.replies)
         number = app.acceptance_number if app else None
         return [self._line(r, lang, number) for r in outcome.replies]
 

@@ -19,7 +19,7 @@ from bot.commands import Person
 from bot.events import Outcome, Ruling
 from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
-from bot.service import documents, drafting, reminding, review, withdrawal
+from bot.service import documents, drafting, reminding, review, starting, withdrawal
 from bot.service.core import Core, _never
 from bot.vocabulary import Decision
 
@@ -82,9 +82,7 @@ class Service:
             return sent
         draft = core.open_draft(apps)
         if draft is None:
-            if apps and isinstance(command, C.ShowStatus):
-                return core.commit(apps[-1], person, [core.engine.status(apps[-1])], key=command.key, sync=command.sync)
-            return drafting.start(core, command, apps)
+            return starting.without_draft(core, command, apps)
         return drafting.converse(core, draft, command)
 
     # --- the same, by name --------------------------------------------------------------
@@ -130,6 +128,12 @@ class Service:
     @property
     def default_lang(self) -> str:
         return self.core.default_lang
+
+    @default_lang.setter
+    def default_lang(self, lang: str) -> None:
+        """The language of replies with no application to take it from, and of new drafts (the
+        chat sets it when its person switches language before anything is stored)."""
+        self.core.default_lang = lang
 
     def today(self) -> date:
         return self.core.today()

@@ -12,7 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot import dates, notices, reminders
@@ -82,8 +82,15 @@ class Core:
         if refusal is not None:
             raise F.Invalid(f"date_{refusal.code}", date=wanted.isoformat(),
                             deadline=refusal.deadline.isoformat() if refusal.deadline else None,
-                            alternatives=[d.isoformat() for d in refusal.alternatives])
+                            alternatives=[d.isoformat() for d in self.nearest_dates(wanted, today)])
         return wanted.isoformat()
+
+    def nearest_dates(self, wanted: date, today: date, count: int = 3) -> list[date]:
+        """The open registration dates nearest to ``wanted``: those after it first (the nearest
+        first), then those before it; at equal distance the later one is taken."""
+        open_dates = [s.start for s in self.schedule.open_slots(today)]
+        near = sorted(open_dates, key=lambda d: (abs((d - wanted).days), d < wanted))[:count]
+        return sorted(near, key=lambda d: (d < wanted, abs((d - wanted).days)))
 
     def load(self, app_id: str) -> Application | None:
         record = self.store.get(app_id)
@@ -158,6 +165,19 @@ class Core:
         self.store.commit(app.to_record(), audit=audit, outbox=outbox, sync=sync)
         if outbox:
             self._turn.queued = True  # the bus rings once the turn is durable (its lock let go)
+
+    @staticmethod
+    def told_by_notice(person: Person, outbox: Sequence[OutboxMessage]) -> Person:
+        """``person`` without a reply address when one of the notices in ``outbox`` already
+        goes to that address by mail: the notice answers them, so they get one mail, not two.
+        (In Slack the reply and the notice are two posts of one DM and both stay.)"""
+        if person.channel != "email" or not person.address:
+            return person
+        mine = person.address.strip().lower()
+        if any(m["kind"] == "notice" and m["channel"] == "email" and str(m.get("to", "")).strip().lower() == mine
+               for m in outbox):
+            return replace(person, address=None)
+        return person
 
     @staticmethod
     def remember(app: Application, person: Person) -> None:

@@ -33,5 +33,5 @@ def request(core: Core, apps: list[Application], command: C.RequestDocument) -> 
         "lang": app.lang, "created_at": now.isoformat(), "role": "applicant",
         "channel": person.channel, "to": person.address, "acceptance_number": app.acceptance_number,
         "params": {**notices.decision_params(app, now), "document": str(kind)}}
-    return core.commit(app, person, [Reply("document_sent", params=params)], key=command.key, sync=command.sync,
-                       outbox=[message])
+    return core.commit(app, core.told_by_notice(person, [message]), [Reply("document_sent", params=params)],
+                       key=command.key, sync=command.sync, outbox=[message], changed=True)

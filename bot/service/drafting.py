@@ -9,41 +9,31 @@ from bot import commands as C
 from bot.application import OPEN_FOR_ANSWERS, WITHDRAWABLE, Application
 from bot.conversation import Reply, Turn
 from bot.events import Created, Event, Outcome
-from bot.service import filing, withdrawal
+from bot.service import filing, starting, withdrawal
 from bot.service.core import Core
 from bot.vocabulary import AuditEntry, Mode, State
 
 
-def start(core: Core, command: C.Command, apps: list[Application]) -> Outcome:
-    """Resume the open draft, or open a new one and ask its first question."""
-    person = command.person
-    draft = core.open_draft(apps)
-    if draft is not None:
-        replies = [Reply("resumed"), core.engine.prompt(draft, core.today())]
-        return core.commit(draft, person, replies, key=command.key, sync=command.sync)
-    lang = command.lang if isinstance(command, C.Start | C.SetLanguage) else None
-    app, entry = core.new_draft(person, lang)
-    replies = core.engine.begin(app, core.today())
-    return core.commit(app, person, replies, key=command.key, sync=command.sync, audit=[entry], changed=True,
-                       events=[Created(app.id)])
+def start(core: Core, command: C.Command, draft: Application) -> Outcome:
+    """新規 / a first message while a draft is open: it is resumed at its question."""
+    replies = [Reply("resumed"), core.engine.prompt(draft, core.today())]
+    return core.commit(draft, command.person, replies, key=command.key, sync=command.sync)
 
 
 def resume(core: Core, command: C.Resume) -> Outcome:
-    """Where the person's open draft stands (the current question, or the last status)."""
+    """Where the person stands: the open draft's question, or their latest application."""
     apps = core.applications_of(command.person)
     draft = core.open_draft(apps)
     if draft is not None:
         return core.commit(draft, command.person, [core.engine.prompt(draft, core.today())],
                            key=command.key, sync=command.sync)
-    if apps:
-        return core.commit(apps[-1], command.person, [core.engine.status(apps[-1])], key=command.key, sync=command.sync)
-    return Outcome(None, [Reply("no_application")])
+    return starting.without_draft(core, command, apps)
 
 
 def converse(core: Core, draft: Application, command: C.Command) -> Outcome:
     """A typed command for the open draft."""
     if isinstance(command, C.Start):
-        return start(core, command, [draft])
+        return start(core, command, draft)
     before = draft.state
     return _after(core, draft, command, before, core.engine.apply(draft, command, core.today()))
 
@@ -57,6 +47,8 @@ def choose(core: Core, command: C.ChooseOption) -> Outcome:
     if app is None or not set(person.keys) & set(app.people):
         return Outcome(None, [], stale=True)
     conv = app.conversation or {}
+    if app.state not in OPEN_FOR_ANSWERS and starting.waits_for(app, command):
+        return _first_of_new(core, app, command)
     if conv.get("mode") != command.mode or (command.field is not None and conv.get("field") != command.field):
         return Outcome(None, [], stale=True)
     apps = core.applications_of(person)
@@ -76,6 +68,18 @@ def choose(core: Core, command: C.ChooseOption) -> Outcome:
     return _after(core, app, command, before, core.engine.choose(app, command, core.today()))
 
 
+def _first_of_new(core: Core, host: Application, command: C.ChooseOption) -> Outcome:
+    """The button of a new application's question, posted from ``host``'s record: it applies
+    while ``host`` is still the person's latest application and no draft is open."""
+    apps = core.applications_of(command.person)
+    duplicate = core.duplicate(apps, command.key)
+    if duplicate is not None:
+        return duplicate
+    if core.open_draft(apps) is not None or not apps or apps[-1].id != host.id:
+        return Outcome(None, [], stale=True)
+    return starting.choose(core, host, command)
+
+
 def fill(core: Core, command: C.Fill) -> Outcome:
     """Several answers at once, keyed by field; starts a draft when none is open."""
     person = command.person
@@ -89,7 +93,8 @@ def fill(core: Core, command: C.Fill) -> Outcome:
     events: list[Event] = []
     if app is None:
         app, entry = core.new_draft(person, None)
-        intro = core.engine.begin(app, core.today())[:1]  # the guidance
+        guidance = core.engine.begin(app, core.today())[:1]
+        intro = guidance if person.address is not None else []  # a chat opens with it anyway
         audit.append(entry)
         events.append(Created(app.id))
     before = app.state

@@ -32,5 +32,6 @@ def file(core: Core, app: Application, person: Person, *, key: str | None, sync:
     core.remember(app, person)
     outbox = [*notices.acknowledgment(app, now), *notices.review(app, now, "request", core.review_channels)]
     params = notices.acknowledgment_params(app, now)
-    return core.commit(app, person, [Reply("filed", params=params)], key=key, sync=sync, audit=[entry],
+    return core.commit(app, core.told_by_notice(person, outbox), [Reply("filed", params=params)], key=key,
+                       sync=sync, audit=[entry],
                        outbox=outbox, changed=True, events=[Filed(app.id, app.acceptance_number)])

@@ -46,6 +46,7 @@ def answer(core: Core, app: Application, command: C.Command, yes: bool) -> Outco
     outbox = [*notices.build("withdrawn", app, now, notices.decision_params(app, now)),
               *notices.review(app, now, "withdrawn", core.review_channels)]
     number = app.acceptance_number or ""
-    return core.commit(app, person, [Reply("withdrawn", params={"acceptance_number": number})],
+    replies = [Reply("withdrawn", params={"acceptance_number": number})]
+    return core.commit(app, core.told_by_notice(person, outbox), replies,
                        key=command.key, sync=command.sync, audit=[entry], outbox=outbox, changed=True,
                        events=[Withdrawn(app.id, number)])

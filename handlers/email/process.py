@@ -5,8 +5,11 @@ Message-ID as ``key``, saved in the same write as the answer: a mail delivered t
 processed again after a crash, is recognised and nothing happens twice.
 
 Only a reply to one of our reply addresses (``local+TOKEN@domain``) from the person the token
-was issued to can change a draft. A new mail to the bot's own address starts an application, or
-— when the sender already has one open — sends the current question back with a reply address,
+was issued to can change anything. It is read like a chat message: an answer, or any word of the
+conversation — after filing 取下げ, 申込書, 承認通知, English/日本語, 状況, 新規 as in Slack. A reply to
+an earlier question mail (its ``In-Reply-To``) answers that question (``bot.commands.Answer.field``).
+A new mail to the bot's own address starts an application, or — when the sender already has one
+— sends the current question, or the state of the filed application, back with a reply address,
 so a forged ``From`` cannot answer someone else's questions.
 """
 
@@ -22,8 +25,7 @@ from bot import commands as C
 from bot import intents
 from bot.ports import Store
 from bot.service import Outcome, Person, Service
-from bot.vocabulary import State
-from handlers.email import fillin, quotes
+from handlers.email import fillin, quotes, replied
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
 from handlers.email.reading import Inbound, read
 
@@ -69,14 +71,14 @@ class Processor:
         for rcpt in recipients:
             token = self.addresses.token_of(rcpt)
             if token is not None:
-                return self._reply(mail, *token)
+                return self._reply(mail, *token, raw=raw)
         if any(self.addresses.is_bot(r) for r in recipients):
             return self._new_mail(mail)
         return Result("ignored", "no_recipient")
 
     # --- a reply to one of our mails ------------------------------------------------------
 
-    def _reply(self, mail: Inbound, app_id: str, mac: str) -> Result:
+    def _reply(self, mail: Inbound, app_id: str, mac: str, *, raw: bytes) -> Result:
         app = self.service.load(app_id)
         holder = self.addresses.holder(app, mac)
         if holder is None:
@@ -97,13 +99,10 @@ class Processor:
         text = quotes.answer_text(mail.text, self.markers)
         said = intents.read(text, person=person, key=mail.key, replayable=True)
         draft = self.service.open_draft(person)
-        if draft is None:
-            past = self.service.applications_of(person)
-            starts = isinstance(said, C.Start) or (
-                bool(past) and past[-1].state == State.CLOSED and not isinstance(said, C.ShowStatus))
-            command: C.Command = C.Start(person=person, key=mail.key, replayable=True) if starts \
-                else C.ShowStatus(person=person, key=mail.key, replayable=True)
-            return self._result(self.service.dispatch(command))
+        if draft is None:  # filed, or ended: every word works as in Slack (取下げ, 申込書, 新規 …)
+            if not text:
+                said = C.Resume(person=person, key=mail.key, replayable=True)
+            return self._result(self.service.dispatch(said))
         values = fillin.parse(text, self.labels)
         current = draft.conversation.get("field")
         if len(values) == 1 and current in values:
@@ -114,30 +113,44 @@ class Processor:
                 person=person, values=values, key=mail.key, replayable=True)), "filled")
         if not text:  # nothing written above the quote: the current question again
             said = C.Start(person=person, key=mail.key, replayable=True)
+        elif isinstance(said, C.Answer | C.Submit):
+            asked = replied.asked_field(replied.replied_to(raw), app_id=draft.id, domain=self.addresses.domain,
+                                        outbox=self.store.outbox)
+            # A reply to an earlier question mail answers that question (登録 only an old summary).
+            if asked is not None and asked != current and (isinstance(said, C.Answer) or asked == "confirm"):
+                said = C.Answer(person=person, key=mail.key, text=text, replayable=True, field=asked)
         return self._result(self.service.dispatch(said))
 
     # --- a new mail to the bot's address --------------------------------------------------
 
     def _new_mail(self, mail: Inbound) -> Result:
+        """Never an answer or a command on what the sender has (a ``From`` is easily forged):
+        the current question, the state of the latest application, or a new application."""
         assert mail.sender is not None
         person = Person(key=person_key(mail.sender), channel="email",
                         prefill={"applicant_email": mail.sender}, address=mail.sender)
         text = quotes.answer_text(mail.text, self.markers)
         subject = _SUBJECT_PREFIX.sub("", mail.subject).strip()
         said = intents.read(text or subject, person=person, key=mail.key, replayable=True)
+        common: dict[str, Any] = {"person": person, "key": mail.key, "replayable": True}
         if self.service.open_draft(person) is not None:
             # Answers come only by reply: send the current question with its reply address.
-            if not isinstance(said, C.ShowStatus):
-                said = C.Start(person=person, key=mail.key, replayable=True)
-            return self._result(self.service.dispatch(said))
+            command: C.Command = C.ShowStatus(**common) if isinstance(said, C.ShowStatus) else C.Start(**common)
+            return self._result(self.service.dispatch(command))
         values = fillin.parse(text, self.labels)
         if values:
-            return self._result(self.service.dispatch(C.Fill(
-                person=person, values=values, key=mail.key, replayable=True)), "filled")
-        if not isinstance(said, C.ShowStatus | C.SetLanguage):
+            return self._result(self.service.dispatch(C.Fill(**common, values=values)), "filled")
+        past = self.service.applications_of(person)
+        if isinstance(said, C.ShowStatus):
+            command = C.ShowStatus(**common)
+        elif isinstance(said, C.SetLanguage):
+            command = C.SetLanguage(**common, lang=said.lang)
+        elif isinstance(said, C.Start) or not past or past[-1].acceptance_number is None:
             lang = "en" if _looks_english(f"{subject}\n{text}") else None
-            said = C.Start(person=person, key=mail.key, lang=lang, replayable=True)
-        return self._result(self.service.dispatch(said))
+            command = C.Start(**common, lang=lang)
+        else:  # someone with a filed application: where it stands, a new one on 新規
+            command = C.Resume(**common)
+        return self._result(self.service.dispatch(command))
 
     # --- helpers --------------------------------------------------------------------------
 

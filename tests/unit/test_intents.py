@@ -84,7 +84,8 @@ def test_a_date_button_is_checked_against_the_schedule_like_typed_text(service):
 
 
 def test_an_unknown_reminder_action_is_an_error_never_a_start(service, person):
-    app = service.start(person).app
+    service.start(person)
+    app = service.handle(person, "損保").app  # stored with its first answer (issue 12)
     with pytest.raises(AssertionError):
         reminding.remind(service.core, app, "activate", service.core.now())  # type: ignore[arg-type]
     assert service.load(app.id).state == "draft"

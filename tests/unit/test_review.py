@@ -98,7 +98,10 @@ def test_applicant_withdraws_before_approval_after_confirming(service, store, pe
 def test_no_withdrawal_after_approval(service, person, filed):
     service.decide(filed.acceptance_number, decision="approve", actor="slack:U1", start_date="2027-01-04")
     outcome = service.handle(person, "取下げ")
-    assert outcome.app.id != filed.id  # nothing to withdraw: the message starts a new draft
+    # nothing to withdraw: told so with the state (since issue 12 no new draft is started)
+    assert outcome.app.id == filed.id and [r.kind for r in outcome.replies] == ["status", "after_filing"]
+    assert outcome.replies[-1].params["refused"] == "withdraw" and not outcome.replies[-1].params["withdrawable"]
+    assert len(service.applications_of(person)) == 1
     assert service.find(filed.acceptance_number).state == "approved"
 
 

@@ -1,0 +1,77 @@
+"""Which of the bot's mails a reply answers, and the question that mail asked.
+
+Every mail the bot sends has the stable Message-ID ``<wn.APP.OUTBOX@domain>``, ``OUTBOX`` being
+the id of the outbox message it was made from, and the outbox keeps that message with its
+replies. A reply names the mail it answers in ``In-Reply-To`` (and, clients differ, at the end
+of ``References``), so the field that mail asked is read back from the outbox: a reply to an
+earlier question mail can be taken for that question rather than the one asked now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from email.parser import BytesHeaderParser
+from typing import Any
+
+from handlers.email import policies
+
+ASKING = frozenset({"question", "summary", "help_offer"})  # the replies a question mail is made of
+MAX_IDS = 50  # of References: a long thread names every earlier mail; the newest are enough
+_MESSAGE_ID = re.compile(r"<([^<>\s@]{1,200})@([^<>\s@]{1,200})>")
+_OURS = re.compile(r"wn\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_.-]{1,100})")
+
+
+def replied_to(raw: bytes) -> list[str]:
+    """The Message-IDs a mail answers, the one it replies to first, then References newest first."""
+    headers = BytesHeaderParser(policy=policies.DEFAULT).parsebytes(_head(raw))
+    in_reply_to = _ids(str(headers.get("In-Reply-To") or ""))
+    references = _ids(str(headers.get("References") or ""))[-MAX_IDS:]
+    seen: dict[str, None] = {}
+    for message_id in [*in_reply_to[:1], *reversed(references)]:
+        seen.setdefault(message_id, None)
+    return list(seen)
+
+
+def asked_field(message_ids: list[str], *, app_id: str, domain: str,
+                outbox: Callable[[str], list[dict[str, Any]]]) -> str | None:
+    """The field asked by the newest of our mails about ``app_id`` among ``message_ids`` (None
+    when that mail asked nothing, or none is ours)."""
+    for message_id in message_ids:
+        ours = _outbox_id(message_id, app_id=app_id, domain=domain)
+        if ours is None:
+            continue
+        for message in outbox(app_id):
+            if str(message.get("id")) == ours:
+                return _field(message)
+        return None  # ours, but no longer in the outbox: nothing to go by
+    return None
+
+
+def _head(raw: bytes) -> bytes:
+    """The header block alone (a mail's body may be megabytes)."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[:min(ends)] if ends else raw
+
+
+def _ids(value: str) -> list[str]:
+    return [f"<{local}@{domain}>" for local, domain in _MESSAGE_ID.findall(value[:20_000])]
+
+
+def _outbox_id(message_id: str, *, app_id: str, domain: str) -> str | None:
+    match = _MESSAGE_ID.fullmatch(message_id)
+    if match is None or match.group(2).lower() != domain.lower():
+        return None
+    ours = _OURS.fullmatch(match.group(1))
+    if ours is None or ours.group(1) != app_id:
+        return None
+    return ours.group(2)
+
+
+def _field(message: dict[str, Any]) -> str | None:
+    """The field a reply mail asked: its last reply that waits for an answer (as the mail's
+    ``X-WebNACCS-Field`` says)."""
+    asking: Iterator[dict[str, Any]] = (r for r in reversed(message.get("replies") or [])
+                                        if r.get("kind") in ASKING and r.get("field"))
+    found = next(asking, None)
+    return str(found["field"]) if found else None
