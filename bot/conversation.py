@@ -180,7 +180,8 @@ class Engine:
         return Reply("status", field=None, params={
             "state": app.state, "field": app.conversation.get("field"),
             "answered": done, "total": len(applicable),
-            "acceptance_number": app.acceptance_number, "closed_reason": app.closed_reason})
+            "acceptance_number": app.acceptance_number, "closed_reason": app.closed_reason,
+            "reason": (app.review or {}).get("reason")})
 
     def ready_to_file(self, app: Application, today: date) -> Reply | None:
         """None when every applicable answer is present and still valid; else the question."""

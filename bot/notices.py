@@ -16,15 +16,20 @@ from bot.conversation import Reply
 from bot.vocabulary import Decision, OutboxMessage
 
 
+def addressed(app: Application) -> dict[str, Any]:
+    """Who a notice is addressed to, as the NACCS mails do: company, office, department, name;
+    and the administrator by name."""
+    return {key: app.answers.get(key) for key in (
+        "company_name", "office_name", "applicant_department", "applicant_name", "admin_name")}
+
+
 def acknowledgment_params(app: Application, now: datetime) -> dict[str, Any]:
     return {
+        **addressed(app),
         "acceptance_number": app.acceptance_number,
         "filed_at": app.filed_at,
         "filed_on": now.date().isoformat(),
         "answer_from": next_business_day(now.date()).isoformat(),
-        "company_name": app.answers.get("company_name"),
-        "office_name": app.answers.get("office_name"),
-        "applicant_name": app.answers.get("applicant_name"),
         "desired_start_date": app.answers.get("desired_start_date"),
     }
 
@@ -75,11 +80,9 @@ def acknowledgment(app: Application, now: datetime) -> list[OutboxMessage]:
 def decision_params(app: Application, now: datetime) -> dict[str, Any]:
     review = app.review or {}
     return {
+        **addressed(app),
         "acceptance_number": app.acceptance_number,
         "filed_on": (app.filed_at or now.isoformat())[:10],
-        "company_name": app.answers.get("company_name"),
-        "office_name": app.answers.get("office_name"),
-        "applicant_name": app.answers.get("applicant_name"),
         "desired_start_date": app.answers.get("desired_start_date"),
         "start_date": review.get("start_date"),
         "start_date_differs": bool(review.get("start_date"))

@@ -17,7 +17,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot import dates
-from handlers import bootstrap, http_guard, scheduler, upkeep
+from handlers import bootstrap, http_guard, metrics, scheduler, upkeep
 from handlers.bootstrap import Bot
 from handlers.outbox import Dispatcher, Sender
 from handlers.web import make_app
@@ -79,7 +79,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
         channel.routes(app)
     runner = await http_guard.serve(app, bot.config.http_host, bot.config.http_port)
     port = runner.addresses[0][1]
-    senders = {name: s for channel in channels for name, s in channel.senders.items()}
+    senders = metrics.counted({name: s for channel in channels for name, s in channel.senders.items()})
     dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock, signal=bot.signal)
     running = Running(bot, channels, dispatcher, runner, port)
     running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))

@@ -6,7 +6,7 @@ wake-up index says which applications to look at on a day, so a pass reads only 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import assert_never
 
 from bot import notices, reminders
@@ -49,14 +49,17 @@ def remind(core: Core, app: Application, action: ReminderAction, now: datetime) 
     match action:
         case ReminderAction.IDLE_REMINDER:
             app.reminders["idle"] = stamp
+            since = datetime.fromisoformat(app.active_at or app.created_at).astimezone(now.tzinfo)
+            answer_by = (since + timedelta(days=core.policy.close_after_days - 1)).date().isoformat()
             return [], notices.to_people(app, "reminder", now, {
-                "reminder": "idle", "close_after": core.policy.close_after_days})
+                **notices.addressed(app), "reminder": "idle", "close_after": core.policy.close_after_days,
+                "answer_by": answer_by})
         case ReminderAction.CLOSE_IDLE:
             entry = app.move(State.CLOSED, at=now, actor="system:reminders", reason="idle")
             app.closed_reason = "idle"
             app.conversation["field"] = None
             app.reminders["closed"] = stamp
-            return [entry], notices.to_people(app, "reminder", now, {"reminder": "closed"})
+            return [entry], notices.to_people(app, "reminder", now, {**notices.addressed(app), "reminder": "closed"})
         case ReminderAction.CERTIFICATE:
             app.reminders["certificate"] = stamp
             return [], notices.build("reminder", app, now, {**_approved(app, now), "reminder": "certificate"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from datetime import date
 
 import click
 
@@ -11,7 +12,7 @@ from bot import dates
 from bot.service import Person
 from handlers import bootstrap
 from handlers.cli import main
-from handlers.cli.common import build, lang_of
+from handlers.cli.common import DATE, build, lang_of
 
 
 @main.command()
@@ -43,14 +44,14 @@ def _interactive() -> Iterator[str]:
 
 @main.command(name="dates")
 @click.argument("text")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Read the date as if today (Japan time) were YYYY-MM-DD.")
+@click.option("--today", type=DATE, default=None,
+              help="Read the date as if today (Japan time) were this day (any form the chat reads).")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def dates_command(text: str, today: object, lang: str | None) -> None:
+def dates_command(text: str, today: date | None, lang: str | None) -> None:
     """Print how the bot reads a date: the ISO date, or the reason on stderr (exit 1)."""
     from handlers.render import Renderer
 
-    base = today.date() if today else bootstrap.SystemClock().now().date()  # type: ignore[attr-defined]
+    base = today or bootstrap.SystemClock().now().date()
     try:
         click.echo(dates.parse_date(text, today=base).isoformat())
     except dates.DateError as e:
