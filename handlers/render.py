@@ -24,14 +24,21 @@ _WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+@lru_cache(maxsize=4)
+def environment(root: Path) -> Environment:
+    """One Jinja environment per template folder and process: its compiled templates are shared
+    by every renderer (the templates ship with the package and never change while it runs)."""
+    env = Environment(loader=FileSystemLoader(str(root)),
+                      autoescape=select_autoescape(["html"], default=False),
+                      trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
+                      keep_trailing_newline=False, auto_reload=False, cache_size=1024)
+    env.filters["wrap"] = wrap  # {{ text | wrap(lang, width) }}: mail lines (handlers/wrapping.py)
+    return env
+
+
 class Renderer:
     def __init__(self, root: Path = TEMPLATES) -> None:
-        self.env = Environment(loader=FileSystemLoader(str(root)),
-                               autoescape=select_autoescape(["html"], default=False),
-                               trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
-                               keep_trailing_newline=False,
-                               auto_reload=False)  # templates ship with the package: never re-stat them
-        self.env.filters["wrap"] = wrap  # {{ text | wrap(lang, width) }}: mail lines (handlers/wrapping.py)
+        self.env = environment(root)
 
     # --- whole messages -----------------------------------------------------------------
 
@@ -92,11 +99,17 @@ class Renderer:
         params = {k: v for k, v in error.items() if k != "code"}
         return self.block("reasons.j2", error["code"], lang, field=field, **params) or error["code"]
 
+    def warm_up(self) -> int:
+        """Compile every template now (at start), not during the first turns that use them."""
+        names = [n for n in self.env.list_templates() if n.endswith((".j2", ".html"))]
+        for name in names:
+            self._template(name)
+        return len(names)
+
     # --- internals ----------------------------------------------------------------------
 
-    @lru_cache(maxsize=256)  # noqa: B019 - the renderer lives as long as the process
     def _template(self, name: str) -> Template:
-        return self.env.get_template(name)
+        return self.env.get_template(name)  # cached by the environment
 
     def _helpers(self, lang: str) -> dict[str, Any]:
         return {

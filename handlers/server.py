@@ -71,6 +71,7 @@ class Running:
 async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     channels = list(bootstrap.channels(bot) if channels is None else channels)
     await asyncio.to_thread(dates.warm_up)
+    warming = asyncio.ensure_future(asyncio.to_thread(bot.renderer.warm_up))  # compiled meanwhile
     bot.store.own()  # one serve per data directory: it alone takes checkpoints
     bot.store.listen(bot.signal)  # replicas: another's commit wakes this dispatcher too
     await asyncio.to_thread(bot.store.sweep_temp_files)  # left by a kill in the middle of a write
@@ -82,6 +83,7 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     senders = metrics.counted({name: s for channel in channels for name, s in channel.senders.items()})
     dispatcher = Dispatcher(bot.store, senders, clock=bot.service.clock, signal=bot.signal)
     running = Running(bot, channels, dispatcher, runner, port)
+    running.tasks.append(asyncio.ensure_future(_quietly(warming)))
     running.tasks.append(asyncio.create_task(dispatcher.run(running.stop_event)))
     running.tasks.append(asyncio.create_task(scheduler.run(bot.service, running.stop_event)))
     running.tasks.append(asyncio.create_task(upkeep.run(bot.store, holders(channels), bot.service.clock,
@@ -89,6 +91,13 @@ async def start(bot: Bot, channels: Sequence[Channel] | None = None) -> Running:
     for channel in channels:
         await channel.start()
     return running
+
+
+async def _quietly(task: asyncio.Future[int]) -> None:
+    try:
+        await task
+    except Exception:  # a template that does not compile shows when it is used
+        log.exception("compiling the templates failed")
 
 
 def holders(channels: Sequence[Channel]) -> list[upkeep.Holder]:
