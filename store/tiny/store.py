@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,17 +21,17 @@ from zoneinfo import ZoneInfo
 
 from bot.ports import Clock
 from store import checks
-from store.atomic import DIR_MODE, FILE_MODE, atomic_write_bytes, encode, ensure_dir, is_temp_file, remove_file
+from store.atomic import DIR_MODE, FILE_MODE, atomic_write_bytes, ensure_dir, is_temp_file, remove_file
 from store.lock import StoreLock
 from store.tiny import apps, indexes, migrate, seen
-from store.tiny.apps import SENT, AppState, Record
+from store.tiny.apps import SENT, Record
 from store.tiny.indexes import Indexes
 from store.tiny.journal import Journal
 from store.tiny.layout import Layout, check_name, is_safe_name
+from store.tiny.memory import Memory
 
 JST = ZoneInfo("Asia/Tokyo")
 PENDING = "pending"
-CACHE = 4096  # applications kept parsed besides those changed since the checkpoint
 
 
 class OwnedElsewhere(RuntimeError):
@@ -54,19 +53,16 @@ class TinyStore:
         self._paths = Layout(root)
         self._lock = StoreLock(self._paths.lock)
         self._clock = clock
-        self._dirty: dict[str, AppState] = {}  # changed since the checkpoint (the journal has it)
-        self._touched: dict[str, int] = {}  # how often each dirty one changed: a checkpoint
-        self._cache: OrderedDict[str, AppState] = OrderedDict()  # read from their files
         self._owner_fd: int | None = None
         self._local = threading.local()  # per thread: how far its turn's commits must be synced
         self._unsynced: dict[tuple[str, str], int] = {}  # messages not to be sent before then
         self._broken = ""
         with self._lock:
             migrate.if_needed(self._paths)
-            self._index = Indexes.load(self._paths)
+            self._memory = Memory(self._paths, Indexes.load(self._paths))
             self._journal = Journal(self._paths.journal)
-            self._journal.seq = self._index.seq
-            self._journal.drop_through(self._index.seq - 1)  # a checkpoint cut short after its meta
+            self._journal.seq = self._memory.index.seq
+            self._journal.drop_through(self._memory.index.seq - 1)  # a checkpoint cut short after its meta
             self._follow()
 
     @contextmanager
@@ -125,7 +121,7 @@ class TinyStore:
     def get(self, app_id: str) -> Record | None:
         check_name(app_id)
         with self.locked():
-            state = self._state(app_id)
+            state = self._memory.state(app_id)
             return state.decoded() if state else None
 
     def commit(self, record: Record, *, audit: Sequence[Mapping[str, Any]] = (),
@@ -139,20 +135,20 @@ class TinyStore:
         entries = [checks.mapping(entry, "audit entry") for entry in audit]
         messages = [checks.message(message, app_id, self._now()) for message in outbox]
         with self.locked():
-            state = self._state(app_id)
+            state = self._memory.state(app_id)
             known = set(state.outbox) if state else set()
             for message in messages:
                 if message["id"] in known:
                     raise ValueError(f"duplicate outbox message id {message['id']!r}")
                 known.add(message["id"])
             if number is not None:
-                owner = self._index.owner(number)
+                owner = self._memory.index.owner(number)
                 if owner not in (None, app_id) and (self.get(owner) or {}).get("acceptance_number") == number:
                     raise ValueError(f"acceptance number {number} already belongs to {owner}")
             entry = {"op": "commit", "app": app_id, "rev": (state.rev if state else 0) + 1,
                      "record": dict(record), "audit": entries, "outbox": messages}
             position = self._journal.append(entry, sync=False)
-            self._apply(entry)
+            self._memory.apply(entry)
             if sync:  # synced when the turn lets go of the lock; its messages wait for that
                 self._local.need = max(getattr(self._local, "need", 0), position)
                 for message in messages:
@@ -162,14 +158,14 @@ class TinyStore:
         """The records of a person's applications, oldest first (the record, not the index,
         decides whether the person takes part)."""
         with self.locked():
-            records = [self.get(app_id) for app_id in self._index.apps_of(person_key) if is_safe_name(app_id)]
+            records = [self.get(app_id) for app_id in self._memory.index.apps_of(person_key) if is_safe_name(app_id)]
             return [r for r in records if r is not None and person_key in (r.get("people") or ())]
 
     def all_ids(self) -> Iterator[str]:
         """Every stored application id, sorted (walks the folder: for operators, not hot paths)."""
         ids: set[str] = set()
         with self.locked():
-            ids |= set(self._dirty)
+            ids |= set(self._memory.dirty)
             if self._paths.apps.is_dir():
                 for shard in self._paths.apps.iterdir():
                     if shard.is_dir():
@@ -179,7 +175,7 @@ class TinyStore:
     def audit(self, app_id: str) -> list[Record]:
         with self.locked():
             archived, _ = apps.history(self._paths.history(check_name(app_id)))
-            state = self._state(app_id)
+            state = self._memory.state(app_id)
             merged = {**archived, **{(rev, n): entry for rev, n, entry in (state.audit if state else [])}}
             return [dict(merged[k]) for k in sorted(merged)]
 
@@ -192,7 +188,7 @@ class TinyStore:
         if isinstance(year, bool) or not isinstance(year, int) or not 0 <= year <= 99:
             raise ValueError(f"invalid two-digit year: {year!r}")
         with self.locked():
-            serial = self._index.next_serial(year)
+            serial = self._memory.index.next_serial(year)
             self._journal.append({"op": "serial", "year": f"{year:02d}", "last": serial}, sync=False)
             return serial
 
@@ -201,7 +197,7 @@ class TinyStore:
         if not is_safe_name(acceptance_number):
             return None
         with self.locked():
-            owner = self._index.owner(acceptance_number)
+            owner = self._memory.index.owner(acceptance_number)
             record = self.get(owner) if is_safe_name(owner) else None
             if record is None or record.get("acceptance_number") != acceptance_number:
                 return None
@@ -213,7 +209,7 @@ class TinyStore:
         """Every message of the application: those sent (from its history), then the others."""
         with self.locked():
             _, sent = apps.history(self._paths.history(check_name(app_id)))
-            state = self._state(app_id)
+            state = self._memory.state(app_id)
             current = state.outbox if state else {}
             return [dict(m) for m in sent if m.get("id") not in current] + [dict(m) for m in current.values()]
 
@@ -225,8 +221,8 @@ class TinyStore:
         with self.locked():
             synced = self._journal.synced
             self._unsynced = {k: v for k, v in self._unsynced.items() if v > synced}
-            for app_id in sorted(self._index.pending_ids(wanted)):
-                state = self._state(app_id)
+            for app_id in sorted(self._memory.index.pending_ids(wanted)):
+                state = self._memory.state(app_id)
                 pending = [m for m in (state.outbox.values() if state else ()) if m.get("status") == PENDING]
                 for position, message in enumerate(pending):
                     if (app_id, message["id"]) in self._unsynced:
@@ -253,24 +249,24 @@ class TinyStore:
         if reserved := {"id", "app_id"} & info.keys():
             raise ValueError(f"cannot change {sorted(reserved)} of an outbox message")
         with self.locked():
-            state = self._state(app_id)
+            state = self._memory.state(app_id)
             if state is None or message_id not in state.outbox:
                 raise KeyError(f"no outbox message {message_id!r} in application {app_id}")
             entry = {"op": "mark", "app": app_id, "id": message_id, "status": status, "info": info}
             self._journal.append(entry, sync=False)
-            self._apply(entry)
+            self._memory.apply(entry)
 
     # -- wake-ups ----------------------------------------------------------------------------
 
     def wakeups_due(self, day: str) -> list[tuple[str, str]]:
         """(day, app id) of every application whose ``wakeup`` is on or before ``day``."""
         with self.locked():
-            return sorted((d, i) for i, d in self._index.wakeups.items() if d <= day)
+            return sorted((d, i) for i, d in self._memory.index.wakeups.items() if d <= day)
 
     def drop_wakeup(self, day: str, app_id: str) -> None:
         with self.locked():
-            if self._index.wakeups.get(app_id) == day:
-                self._index.set_wakeup(app_id, None)
+            if self._memory.index.wakeups.get(app_id) == day:
+                self._memory.index.set_wakeup(app_id, None)
 
     # -- seen ids ----------------------------------------------------------------------------
 
@@ -298,11 +294,12 @@ class TinyStore:
         returns how many applications were written. The files are written outside the lock,
         so turns go on meanwhile (their lines go to the new segment)."""
         with self.locked():
-            if not self._dirty and self._journal.offset == 0:
+            if not self._memory.dirty and self._journal.offset == 0:
                 return 0
             covered = self._journal.rotate()
-            taken = {app_id: (state.copy(), self._touched.get(app_id, 0)) for app_id, state in self._dirty.items()}
-            snap = self._index.snapshot(self._journal.seq)
+            memory = self._memory
+            taken = {app_id: (state.copy(), memory.touched.get(app_id, 0)) for app_id, state in memory.dirty.items()}
+            snap = self._memory.index.snapshot(self._journal.seq)
         try:
             for app_id, (state, _) in taken.items():
                 sent = [m for m in state.outbox.values() if m.get("status") == SENT]
@@ -311,12 +308,12 @@ class TinyStore:
             indexes.write(self._paths, snap, atomic_write_bytes)
         except BaseException:
             with self.locked():
-                self._index.restore_dirty(snap)
+                self._memory.index.restore_dirty(snap)
             raise
         with self.locked():
             self._journal.drop_through(covered)
             for app_id, (state, touched) in taken.items():
-                self._archived(app_id, state, touched)
+                self._memory.archived(app_id, state, touched)
         return len(taken)
 
     def sweep_temp_files(self) -> int:
@@ -336,70 +333,7 @@ class TinyStore:
 
     def _follow(self) -> None:
         for entry in self._journal.follow(writer=True):
-            self._apply(entry)
-
-    def _state(self, app_id: str) -> AppState | None:
-        state = self._dirty.get(app_id)
-        if state is not None:
-            return state
-        state = self._cache.get(app_id)
-        if state is not None:
-            self._cache.move_to_end(app_id)
-            return state
-        state = apps.load(self._paths.app(app_id))
-        if state is not None:
-            self._cache[app_id] = state
-            if len(self._cache) > CACHE:
-                self._cache.popitem(last=False)
-        return state
-
-    def _apply(self, entry: dict[str, Any]) -> None:
-        """One journal line onto the state in memory (the same for a writer and a follower)."""
-        op = entry.get("op")
-        if op == "serial":
-            self._index.note_serial(str(entry.get("year")), int(entry.get("last") or 0))
-            return
-        app_id = entry.get("app")
-        if not is_safe_name(app_id):
-            return
-        state = self._state(app_id)
-        if op == "commit":
-            record = entry["record"]
-            for person in checks.people(record):  # facts that held: true also of a line already in
-                self._index.add_person(person, app_id)  # the application file, whose index
-            if record.get("acceptance_number"):  # a checkpoint cut short may not have written
-                self._index.add_number(str(record["acceptance_number"]), app_id)
-            if state is not None and state.rev >= int(entry["rev"]):
-                self._index.set_wakeup(app_id, state.decoded().get("wakeup"))
-                self._index.set_pending(app_id, state.pending_channels())
-                return  # already in the application file
-            state = AppState(int(entry["rev"]), encode(record), dict(state.outbox) if state else {},
-                             list(state.audit) if state else [])
-            state.audit += [(state.rev, n, a) for n, a in enumerate(entry.get("audit") or [])]
-            for message in entry.get("outbox") or []:
-                state.outbox[str(message["id"])] = message
-            self._index.set_wakeup(app_id, record.get("wakeup"))
-        elif op == "mark" and state is not None and entry.get("id") in state.outbox:
-            message = state.outbox[str(entry["id"])]
-            message.update({**(entry.get("info") or {}), "status": entry.get("status")})
-        else:
-            return
-        self._cache.pop(app_id, None)
-        self._dirty[app_id] = state
-        self._touched[app_id] = self._touched.get(app_id, 0) + 1
-        self._index.set_pending(app_id, state.pending_channels())
-
-    def _archived(self, app_id: str, written: AppState, touched: int) -> None:
-        """After a checkpoint: forget what it archived; an application unchanged since is clean."""
-        state = self._dirty.get(app_id)
-        if state is None:
-            return
-        state.audit = [a for a in state.audit if a[0] > written.rev]
-        done = {k for k, m in written.outbox.items() if m.get("status") == SENT}
-        state.outbox = {k: m for k, m in state.outbox.items() if k not in done}
-        if self._touched.get(app_id) == touched:
-            del self._dirty[app_id], self._touched[app_id]
-            self._cache[app_id] = state
+            self._memory.apply(entry)
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(JST)
