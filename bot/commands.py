@@ -174,3 +174,18 @@ class Note:
 @dataclass(frozen=True)
 class RunReminders:
     """Send every reminder that is due, and activate applications whose start date came."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportBounce:
+    """A mail the bot sent came back undelivered: outbox message ``message_id`` of ``app_id``
+    was not accepted by ``address``; ``reason`` is what the report says (for the operator),
+    ``status`` its RFC 3463 code (5.1.1). ``key`` is the report's Message-ID: the same report
+    delivered twice is recorded once."""
+
+    app_id: str
+    message_id: str
+    address: str
+    reason: str
+    status: str = ""
+    key: str | None = None

@@ -1,8 +1,9 @@
 """``webnaccs-bot outbox``: the operator's view of outgoing messages that are not sent yet.
 
 Lists pending messages (with their tries, last error and next try) and failed ones (a relay's
-5xx, a recipient refused, a template missing), and puts a failed message back in the queue so
-the running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
+5xx, a recipient refused, a template missing, a mail that came back undelivered — a bounce,
+with the reason the receiving side gave), and puts a failed message back in the queue so the
+running service delivers it again. A message is named ``APP_ID/MESSAGE_ID``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Row:
     last_error: str
     created_at: str
     next_at: str
+    bounced: str = ""  # when a bounce of it came back (its reason is in last_error), else ""
 
 
 def rows(store: Store, *, statuses: tuple[str, ...] = SHOWN) -> list[Row]:
@@ -36,18 +38,24 @@ def rows(store: Store, *, statuses: tuple[str, ...] = SHOWN) -> list[Row]:
     found: list[Row] = []
     for app_id in store.all_ids():
         for m in store.outbox(app_id):
-            if m.get("status") in statuses:
+            if status_of(m) in statuses:
                 found.append(_row(app_id, m))
     return sorted(found, key=lambda r: (r.created_at, r.ref))
 
 
+def status_of(m: dict[str, Any]) -> str:
+    """A bounced message is failed, also when the bounce came back before the dispatcher had
+    marked it sent (a relay that bounces at once): that mark keeps ``bounced``."""
+    return "failed" if m.get("bounced") else str(m.get("status"))
+
+
 def _row(app_id: str, m: dict[str, Any]) -> Row:
-    return Row(ref=f"{app_id}/{m.get('id')}", status=str(m.get("status")),
+    return Row(ref=f"{app_id}/{m.get('id')}", status=status_of(m),
                channel=str(m.get("channel") or ""), to=str(m.get("to") or ""),
                what=str(m.get("notice") or m.get("kind") or ""),
                acceptance_number=m.get("acceptance_number"), attempts=int(m.get("attempts") or 0),
                last_error=str(m.get("last_error") or ""), created_at=str(m.get("created_at") or ""),
-               next_at=str(m.get("next_at") or ""))
+               next_at=str(m.get("next_at") or ""), bounced=str(m.get("bounced") or ""))
 
 
 def retry(store: Store, ref: str) -> str:
@@ -60,9 +68,9 @@ def retry(store: Store, ref: str) -> str:
             message = next((m for m in store.outbox(app_id) if m.get("id") == message_id), None)
             if message is None:
                 return "not_found"
-            if message.get("status") != "failed":
+            if status_of(message) != "failed":
                 return "not_failed"
-            store.mark_outbox(app_id, message_id, "pending", next_at=None,
+            store.mark_outbox(app_id, message_id, "pending", next_at=None, bounced=None,
                               retried_after=message.get("last_error") or "")
     except ValueError:  # not a valid application id
         return "not_found"

@@ -1,7 +1,7 @@
 """The message bus: commands in, outcomes out — the one place the core touches the Store.
 
 ``dispatch`` sends each command to its handler module (drafting, filing, withdrawal,
-documents, review, reminding) under the store's lock; every change is saved with one
+documents, review, reminding, bouncing) under the store's lock; every change is saved with one
 ``Store.commit`` that also holds its audit entries and the outgoing messages (the outbox).
 The named methods below are the same commands for callers that do not build them.
 """
@@ -19,7 +19,7 @@ from bot.commands import Person
 from bot.events import Outcome, Ruling
 from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
-from bot.service import documents, drafting, reminding, review, starting, withdrawal
+from bot.service import bouncing, documents, drafting, reminding, review, starting, withdrawal
 from bot.service.core import Core, _never
 from bot.vocabulary import Decision
 
@@ -46,9 +46,9 @@ class Service:
     @overload
     def dispatch(self, command: C.RunReminders) -> int: ...
     @overload
-    def dispatch(self, command: C.Command) -> Outcome: ...
+    def dispatch(self, command: C.Command | C.ReportBounce) -> Outcome: ...
 
-    def dispatch(self, command: C.Command | C.Decide | C.Note | C.RunReminders
+    def dispatch(self, command: C.Command | C.Decide | C.Note | C.ReportBounce | C.RunReminders
                  ) -> Outcome | Ruling | int | None:
         core = self.core
         if isinstance(command, C.RunReminders):
@@ -60,6 +60,8 @@ class Service:
                 case C.Note():
                     review.note(core, command)
                     return None
+                case C.ReportBounce():
+                    return bouncing.report(core, command)
                 case C.ChooseOption():
                     return drafting.choose(core, command)
                 case C.Fill():
@@ -154,12 +156,12 @@ class Service:
         return review.id_codes(self.core, app)
 
 
-def _keys(command: C.Command | C.Decide | C.Note) -> tuple[str, ...]:
+def _keys(command: C.Command | C.Decide | C.Note | C.ReportBounce) -> tuple[str, ...]:
     """What a command's turn is about, for the store's lock."""
     match command:
         case C.Decide():
             return (f"number:{command.number}",)
-        case C.Note():
+        case C.Note() | C.ReportBounce():
             return (f"app:{command.app_id}",)
         case _:
             return command.person.keys

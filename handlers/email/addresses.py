@@ -5,6 +5,10 @@ the application id and the recipient's address under the bot's secret, cut to 13
 written in lower-case base32: it cannot be guessed, needs no storage, and tells on receipt both
 which application a reply belongs to and whom the address was given to. A reply whose ``From``
 is someone else is not acted on.
+
+Every mail is sent with the envelope sender ``local+bounce-APP.MAC@domain`` (VERP), where ``MAC``
+signs the application id and the outbox message id the same way: a bounce comes back to that
+address and names, without any storage, the one message that did not arrive (``bounced_message``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Any
@@ -21,6 +26,7 @@ from bot.application import Application
 from store.tiny.layout import is_safe_name
 
 MAC_CHARS = 26  # 26 base32 characters = 130 bits
+BOUNCE = "bounce-"  # after ``local+``: the envelope sender of one sent message
 APPLICANT = "applicant"
 ADMIN = "admin"
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*/=?^_`{|}~.-]{1,64}")
@@ -67,6 +73,7 @@ class Addresses:
         self.local = local
         self.domain = domain.lower()
         self._key = hashlib.sha256(b"webnaccs-reply-token\0" + secret).digest()
+        self._bounce_key = hashlib.sha256(b"webnaccs-bounce-token\0" + secret).digest()
 
     # --- reply addresses ------------------------------------------------------------------
 
@@ -83,7 +90,7 @@ class Addresses:
         if not at or domain.lower() != self.domain or not local.lower().startswith(prefix):
             return None
         app_part, dot, mac = local[len(prefix):].rpartition(".")
-        if not dot or len(mac) != MAC_CHARS:
+        if not dot or len(mac) != MAC_CHARS or app_part.lower().startswith(BOUNCE):
             return None
         return (app_part, mac.lower()) if is_safe_name(app_part) else None
 
@@ -97,8 +104,35 @@ class Addresses:
         return None
 
     def is_ours(self, address: str) -> bool:
-        """The bot's address or any address shaped like its reply addresses."""
-        return self.is_bot(address) or self.token_of(address) is not None
+        """The bot's address or any address shaped like its reply or bounce addresses."""
+        return self.is_bot(address) or self.token_of(address) is not None \
+            or self.bounce_token_of(address) is not None
+
+    # --- bounce addresses (the envelope sender of each mail) ------------------------------
+
+    def bounce_address(self, app_id: str, outbox_id: str) -> str:
+        """``local+bounce-APP.MAC@domain``: 16 + 16 + 27 characters before the domain with the
+        default local part, within the 64 a local part may have (RFC 5321)."""
+        return f"{self.local}+{BOUNCE}{app_id}.{self._bounce_mac(app_id, outbox_id)}@{self.domain}"
+
+    def bounce_token_of(self, address: str) -> tuple[str, str] | None:
+        """``(app_id, mac)`` when ``address`` is shaped like one of our bounce addresses."""
+        local, at, domain = address.strip().strip("<>").strip().rpartition("@")
+        prefix = f"{self.local.lower()}+{BOUNCE}"
+        if not at or domain.lower() != self.domain or not local.lower().startswith(prefix):
+            return None
+        app_part, dot, mac = local[len(prefix):].rpartition(".")
+        if not dot or len(mac) != MAC_CHARS:
+            return None
+        return (app_part, mac.lower()) if is_safe_name(app_part) else None
+
+    def bounced_message(self, app_id: str, mac: str, outbox_ids: Iterable[str]) -> str | None:
+        """The outbox message (among ``outbox_ids`` of the application) whose bounce address
+        carries ``mac``; None for a forged or foreign token."""
+        for outbox_id in outbox_ids:
+            if hmac.compare_digest(self._bounce_mac(app_id, outbox_id), mac.lower()):
+                return outbox_id
+        return None
 
     def message_id(self, app_id: str, outbox_id: str) -> str:
         """Stable: a resend after a crash carries the same Message-ID."""
@@ -110,6 +144,10 @@ class Addresses:
     def is_our_message_id(self, message_id: str) -> bool:
         value = message_id.strip().lower()
         return value.startswith("<wn.") and value.endswith(f"@{self.domain}>")
+
+    def _bounce_mac(self, app_id: str, outbox_id: str) -> str:
+        digest = hmac.new(self._bounce_key, f"{app_id}\0{outbox_id}".encode(), hashlib.sha256)
+        return base64.b32encode(digest.digest()).decode("ascii").lower()[:MAC_CHARS]
 
     def _mac(self, app_id: str, recipient: str) -> str:
         digest = hmac.new(self._key, f"{app_id}\0{normalise(recipient)}".encode(), hashlib.sha256)

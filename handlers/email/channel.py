@@ -1,10 +1,11 @@
 """The email channel: an SMTP listener on the service's loop, a spool, and the outbound sender.
 
-Inbound, in order: RCPT is accepted only for the bot's address and live reply addresses (550
-otherwise); DATA above ``max_size`` is refused with 552 (aiosmtpd); an accepted message is
-written to the spool, fsynced, and only then answered 250 — 451 when the spool cannot take it,
-so the sending server tries again. One worker processes the spool in arrival order and removes
-each file once the core has saved what it meant; files left by a crash are processed at start.
+Inbound, in order: RCPT is accepted only for the bot's address, live reply addresses and the
+bounce addresses of messages it sent (550 otherwise); DATA above ``max_size`` is refused with
+552 (aiosmtpd); an accepted message is written to the spool, fsynced, and only then answered
+250 — 451 when the spool cannot take it, so the sending server tries again. One worker
+processes the spool in arrival order and removes each file once the core has saved what it
+meant; files left by a crash are processed at start.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.service import Service
 from handlers import intake, metrics
+from handlers.email import bounces
 from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
@@ -139,6 +141,9 @@ class EmailChannel:
     async def accepts(self, address: str) -> bool:
         if self.addresses.is_bot(address):
             return True
+        bounce = self.addresses.bounce_token_of(address)
+        if bounce is not None:
+            return await intake.run(bounces.known, self.service.store, self.addresses, *bounce) is not None
         token = self.addresses.token_of(address)
         if token is None:
             return False

@@ -9,6 +9,9 @@ backs off and tries again; the mail stays in the outbox), a 5xx answer raises ``
 message is marked failed for the operator). Without a relay each mail is written to
 ``DATA_DIR/mail/<Message-ID>.eml``; the name comes from the stable Message-ID, so a resend after
 a crash replaces the file, never adds one.
+
+The envelope sender of each mail is its own bounce address (VERP, ``Addresses.bounce_address``):
+a bounce that comes back names the message (handlers/email/bounces.py).
 """
 
 from __future__ import annotations
@@ -85,7 +88,15 @@ class MailSender:
         if self.relay is None:
             await self._write(mail)
         else:
-            await self._relay(mail, to)
+            await self._relay(mail, to, self.envelope_for(message))
+
+    def envelope_for(self, message: dict[str, Any]) -> str:
+        """The bounce address of this message when the configured sender is the bot's own
+        address (the composition root passes it), else the configured sender unchanged."""
+        addresses = self.composer.addresses
+        if not addresses.is_bot(self.envelope_sender):
+            return self.envelope_sender
+        return addresses.bounce_address(str(message["app_id"]), str(message["id"]))
 
     def _compose(self, message: dict[str, Any]) -> EmailMessage:
         app = self.load(str(message["app_id"]))
@@ -100,7 +111,7 @@ class MailSender:
         except OSError as e:
             raise Retry(f"cannot write {path.name}: {e}") from e
 
-    async def _relay(self, mail: EmailMessage, to: str) -> None:
+    async def _relay(self, mail: EmailMessage, to: str, envelope_sender: str) -> None:
         assert self.relay is not None
         host, port = self.relay
         client = aiosmtplib.SMTP(hostname=host, port=port, timeout=self.timeout,
@@ -111,7 +122,7 @@ class MailSender:
             await self._secure(client)
             if self.username:
                 await client.login(self.username, self.password or "")
-            await client.sendmail(self.envelope_sender, [to], mail.as_bytes(policy=policy.SMTP))
+            await client.sendmail(envelope_sender, [to], mail.as_bytes(policy=policy.SMTP))
         except aiosmtplib.SMTPRecipientsRefused as e:
             codes = [r.code for r in e.recipients]
             text = "; ".join(f"{r.code} {r.message}" for r in e.recipients)

@@ -11,6 +11,9 @@ an earlier question mail (its ``In-Reply-To``) answers that question (``bot.comm
 A new mail to the bot's own address starts an application, or — when the sender already has one
 — sends the current question, or the state of the filed application, back with a reply address,
 so a forged ``From`` cannot answer someone else's questions.
+
+A mail to a bounce address (the envelope sender of each mail we send) goes to ``bounces`` first,
+before the auto-reply filter that would drop it: a bounce is a program's mail by nature.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from bot import commands as C
 from bot import intents
 from bot.ports import Store
 from bot.service import Outcome, Person, Service
-from handlers.email import fillin, quotes, replied
+from handlers.email import bounces, fillin, quotes, replied
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
 from handlers.email.reading import Inbound, read
 
@@ -41,7 +44,7 @@ _ENGLISH_WORDS = re.compile(r"\b(apply|application|applying|start|register|regis
 class Result:
     """What became of one mail (logged; tests look at it)."""
 
-    action: str  # handled | filled | duplicate | ignored
+    action: str  # handled | filled | bounced | duplicate | ignored
     reason: str = ""
     app_id: str | None = None
 
@@ -56,6 +59,10 @@ class Processor:
         self.markers = list(markers)
 
     def process(self, raw: bytes, envelope: dict[str, Any]) -> Result:
+        recipients = [str(r) for r in envelope.get("rcpt_tos") or []]
+        bounce = bounces.first_token(self.addresses, recipients)
+        if bounce is not None:
+            return Result(*bounces.handle(self.service, self.store, self.addresses, raw, envelope, bounce))
         mail = read(raw, envelope_sender=envelope.get("mail_from"), markers=self.markers)
         if mail.limited:
             log.warning("mail %s read only in part: %s", mail.key, mail.limited)
@@ -67,7 +74,6 @@ class Processor:
             return Result("ignored", "no_sender")
         if self.addresses.is_ours(mail.sender):
             return Result("ignored", "from_ourselves")
-        recipients = [str(r) for r in envelope.get("rcpt_tos") or []]
         for rcpt in recipients:
             token = self.addresses.token_of(rcpt)
             if token is not None:

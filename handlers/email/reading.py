@@ -55,10 +55,7 @@ def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()
     auto-reply check; any ``##- … -##`` line does too)."""
     msg, limited = parse(raw)
     headers = Headers(msg)
-    message_id = headers.get("Message-ID").strip() or None
-    if message_id and not message_id.startswith("<"):
-        message_id = f"<{message_id}>"
-    key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    message_id, key = identity(headers, raw)
     sender = single_address(headers.get("From"))
     subject = " ".join(headers.get("Subject").split())
     why = autoreply.by_headers(headers, msg.get_content_type(), envelope_sender)
@@ -68,6 +65,15 @@ def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()
         why = autoreply.by_content(text, markers)
     return Inbound(key=key, message_id=message_id, sender=sender, subject=subject, text=text,
                    automatic=why, limited=limited or cut)
+
+
+def identity(headers: Headers, raw: bytes) -> tuple[str | None, str]:
+    """The mail's Message-ID (in ``<>``), and its dedupe key: the Message-ID, or a digest of the
+    mail when it has none."""
+    message_id = headers.get("Message-ID").strip() or None
+    if message_id and not message_id.startswith("<"):
+        message_id = f"<{message_id}>"
+    return message_id, message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 # --- parsing, capped -----------------------------------------------------------------------

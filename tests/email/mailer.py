@@ -3,7 +3,8 @@
 Replies are built the way the clients build them — Outlook (Japanese) with its 差出人/送信日時
 block above the unquoted original, often in ISO-2022-JP; Gmail (Japanese) with its one-line
 attribution and ``>`` quotes, UTF-8 in base64 with an HTML part; Thunderbird with
-``On … wrote:`` and format=flowed — and sent over SMTP on loopback.
+``On … wrote:`` and format=flowed — and sent over SMTP on loopback. A relay that bounces mail
+to some addresses returns a delivery status notification (RFC 3464) to the envelope sender.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.header import Header
 from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
@@ -169,12 +171,57 @@ class Folder:
         return [parse(p.read_bytes()) for p in fresh]
 
 
+def dsn(original: bytes, *, to: str, recipient: str, action: str = "failed", status: str = "5.1.1",
+        diagnostic: str = "", reporting: str = "relay.test", message_id: str | None = None) -> bytes:
+    """A delivery status notification as Postfix writes one: a human part, the
+    ``message/delivery-status`` part and the returned message's headers, from MAILER-DAEMON."""
+    diagnostic = diagnostic or (f"smtp; 550 5.1.1 <{recipient}>: Recipient address rejected: "
+                                f"User unknown in virtual mailbox table")
+    report = MIMEMultipart("report", report_type="delivery-status")
+    report["From"] = f"MAILER-DAEMON@{reporting} (Mail Delivery System)"
+    report["To"] = to
+    report["Subject"] = ("Delayed Mail (still being retried)" if action == "delayed"
+                         else "Undelivered Mail Returned to Sender")
+    report["Date"] = DATE
+    report["Message-ID"] = message_id or make_msgid(domain=reporting)
+    report["Auto-Submitted"] = "auto-replied"
+    said = ("Your message could not be delivered yet; the mail system will keep trying."
+            if action == "delayed" else
+            f"I'm sorry to have to inform you that your message could not\nbe delivered to one or more "
+            f"recipients.\n\n<{recipient}>: host mx.{recipient.split('@')[1]} said: {diagnostic.split(';', 1)[-1]}")
+    report.attach(MIMEText(f"This is the mail system at host {reporting}.\n\n{said}\n", "plain", "us-ascii"))
+    per_message, per_recipient = Message(), Message()
+    per_message["Reporting-MTA"] = f"dns; {reporting}"
+    per_message["Arrival-Date"] = DATE
+    per_recipient["Final-Recipient"] = f"rfc822; {recipient}"
+    per_recipient["Original-Recipient"] = f"rfc822;{recipient}"
+    per_recipient["Action"] = action
+    per_recipient["Status"] = status
+    per_recipient["Remote-MTA"] = f"dns; mx.{recipient.split('@')[1]}"
+    per_recipient["Diagnostic-Code"] = diagnostic
+    status_part = MIMEBase("message", "delivery-status")
+    del status_part["MIME-Version"]
+    status_part.set_payload([per_message, per_recipient])
+    report.attach(status_part)
+    head = original.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    headers = MIMEText(head + "\n", "rfc822-headers", "us-ascii")
+    report.attach(headers)
+    return report.as_bytes(policy=policy.SMTP)  # CRLF: smtplib sends bytes as they are
+
+
 @dataclass
 class Sink:
-    """A relay on loopback that keeps what it accepts; ``refuse`` maps recipients to replies."""
+    """A relay on loopback that keeps what it accepts; ``refuse`` maps recipients to replies.
+    A recipient in ``undeliverable`` is accepted, and a DSN for it (``dsn``, with that status
+    and diagnostic) is kept in ``returned``; with ``returns_to`` set (the bot's SMTP port) it is
+    sent there at once with a null sender, as a relay returns a bounce."""
 
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    undeliverable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    returns_to: int | None = None
+    returned: list[tuple[str, bytes]] = field(default_factory=list)  # (envelope recipient, DSN)
+    returning: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           options: list[str]) -> str:
@@ -186,6 +233,17 @@ class Sink:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.received.append((envelope.mail_from or "", list(envelope.rcpt_tos),
                               envelope.original_content or b""))
+        for rcpt in envelope.rcpt_tos:
+            if rcpt in self.undeliverable and envelope.mail_from:
+                status, diagnostic = self.undeliverable[rcpt]
+                raw = dsn(envelope.original_content or b"", to=envelope.mail_from, recipient=rcpt,
+                          status=status, diagnostic=diagnostic)
+                self.returned.append((envelope.mail_from, raw))
+                if self.returns_to is not None:
+                    task = asyncio.get_running_loop().create_task(
+                        send_null_sender(self.returns_to, raw, to=envelope.mail_from))
+                    self.returning.add(task)
+                    task.add_done_callback(self.returning.discard)
         return "250 OK"
 
     def mails(self) -> list[EmailMessage]:

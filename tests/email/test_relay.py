@@ -96,7 +96,12 @@ async def test_notices_wait_while_the_relay_is_down_and_go_out_once_when_it_is_b
     secrets = [c["access_key"] for c in codes] + [a for c in codes for a in c["auth_codes"]]
     assert secrets and not any(s.encode() in raw for s in secrets for _, _, raw in sink.received)
     assert all(rcpts == [str(mail["To"])] for (_, rcpts, _), mail in zip(sink.received, sink.mails(), strict=True))
-    assert {frm for frm, _, _ in sink.received} == {"webnaccs@localhost"}
+    # The envelope sender is the bot's, as each message's own bounce address (VERP, issue 13.4:
+    # it was the plain webnaccs@localhost before): webnaccs+bounce-APP.MAC@localhost.
+    addresses = service.channel.addresses
+    for (frm, _, _), mail in zip(sink.received, sink.mails(), strict=True):
+        app_id, outbox_id = str(mail["Message-ID"]).strip("<>").split("@")[0].split(".", 2)[1:]
+        assert frm == addresses.bounce_address(app_id, outbox_id) and frm.endswith("@localhost")
 
 
 async def test_a_refused_recipient_is_marked_failed_for_the_operator_and_can_be_retried(
