@@ -78,9 +78,10 @@ class ApplicantSender:
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]
         done = int(message.get("posted", 0))
+        thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
-            payload = reply_message(replies[index], lang=message.get("lang", "ja"),
-                                    app_id=message["app_id"], renderer=self.renderer)
+            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"),
+                                       app_id=message["app_id"], renderer=self.renderer), **thread}
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))
             except (Retry, Permanent):
