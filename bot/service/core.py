@@ -23,7 +23,7 @@ from bot.conversation import Engine, Reply
 from bot.events import Event, Outcome
 from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
-from bot.text import squash
+from bot.text import squash, without_bidi
 from bot.vocabulary import AuditEntry, OutboxMessage, State
 
 INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeliveries
@@ -132,7 +132,8 @@ class Core:
         now = self.clock.now()
         app = Application(id=self.new_id(), created_at=now.isoformat(),
                           lang=lang or self.default_lang, people=list(person.keys),
-                          prefill={k: v for k, v in person.prefill.items() if v})
+                          prefill={k: without_bidi(v) if isinstance(v, str) else v
+                                   for k, v in person.prefill.items() if v})
         entry = audit_entry(at=now, actor=person.key, action="created", target=State.DRAFT,
                             channel=person.channel)
         return app, entry

@@ -33,7 +33,7 @@ from handlers.slack import review_views
 from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
-from handlers.slack.mrkdwn import escape, escape_all, sections, short
+from handlers.slack.mrkdwn import escape, escape_all, neutral_all, sections, short
 
 log = logging.getLogger("webnaccs.slack.outbox")
 # Replies that come with a change the App Home shows (a new draft, a filing, an ending); the
@@ -109,6 +109,7 @@ class ApplicantSender:
                 preview, text = await self._id_notice(message, lang, params)
             else:
                 name = f"notices/{message['notice']}.j2"
+                params = neutral_all(params)  # names, reasons: they cannot format the notice
                 subject = self.renderer.block(name, "subject", lang, role=message.get("role"), **params)
                 body = self.renderer.block(name, "body", lang, role=message.get("role"), **params)
                 if not body:
