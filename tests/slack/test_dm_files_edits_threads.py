@@ -94,6 +94,9 @@ async def test_deletions_joins_bot_messages_and_slack_made_changes_stay_ignored(
         {"subtype": "channel_join", "user": APPLICANT, "text": "joined"},
         {"subtype": "bot_message", "bot_id": "BBOT", "text": "echo"},
         {"subtype": "file_share", "bot_id": "BBOT", "user": "UBOT", "text": "申込書", "files": [FILE]},
+        # our own PDF shared into the DM (files.completeUploadExternal): our user, no bot_id
+        {"subtype": "file_share", "user": "UBOT", "text": "", "files": [FILE]},
+        {"subtype": "message_changed", "message": {"user": "UBOT", "text": "q", "edited": {"user": "UBOT"}}},
         # an unfurl or a thread's reply count: Slack changed the message, the person did not edit it
         {"subtype": "message_changed", "message": {"user": APPLICANT, "text": "1", "attachments": [{}]}},
         {"subtype": "message_changed", "message": {"user": "UBOT", "bot_id": "BBOT", "text": "q",
