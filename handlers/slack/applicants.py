@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -59,23 +60,25 @@ class Applicants:
 
     async def take(self, body: dict[str, Any], *, replaying: bool = False) -> None:
         """A person's DM, before Slack is told it arrived: when this returns, the turn it
-        started is saved (it raises when it could not be). Edits, joins, bots (ourselves
-        included) and other channels are not taken."""
+        started is saved (it raises when it could not be). Joins, deletions, bots (ourselves
+        included) and other channels are not taken (``dm_kind``)."""
         event = body.get("event") or {}
-        if not is_dm(event):
+        kind = dm_kind(event)
+        if kind is None:
             return
-        user = event.get("user")
+        message: dict[str, Any] = event["message"] if kind == EDITED else event
+        user = message.get("user")
         if not user or user == _bot_user(body):
             return
-        text = from_slack(event.get("text") or "")
-        if not text.strip():
+        text = from_slack(message.get("text") or "")
+        if kind == MESSAGE and not text.strip():
             return
         if not replaying and self.replayed is not None and not self.replayed.done():
             await asyncio.shield(self.replayed)  # live messages wait for the replay
         with metrics.turn("slack"):
-            person = await self.people.person(user)
+            person = replace(await self.people.person(user), thread=_thread(message))
             async with self.people.lock(user):
-                said = intents.read(text, person=person, key=_event_key(body))
+                said = _command(kind, text, person, _event_key(body))
                 await asyncio.to_thread(self.service.dispatch, said)
         self.taken[str(body.get("event_id"))] = None
         while len(self.taken) > TAKEN_KEPT:
@@ -223,10 +226,49 @@ async def acked_when_saved(ack: AsyncAck, saving: Awaitable[T], **answer: Any) -
     return await task
 
 
+MESSAGE, FILE_SHARE, EDITED = "message", "file_share", "edited"
+
+
+def dm_kind(event: dict[str, Any]) -> str | None:
+    """What a DM event is to the conversation: a person's message (``MESSAGE``, a thread
+    broadcast included), a message with files (``FILE_SHARE``: its text is read, the files are
+    not), an edit of one (``EDITED``: answered, never read as an answer), or None for the rest
+    (deletions, joins, bots, a message changed by Slack itself: unfurls, thread counts)."""
+    if event.get("type") != "message" or event.get("channel_type") != "im" or event.get("bot_id"):
+        return None
+    subtype = event.get("subtype")
+    if subtype in (None, "thread_broadcast"):
+        return MESSAGE
+    if subtype == FILE_SHARE:
+        return FILE_SHARE
+    if subtype == "message_changed":
+        changed = event.get("message")
+        if isinstance(changed, dict) and changed.get("edited") and not changed.get("bot_id") \
+                and changed.get("subtype") in (None, "thread_broadcast", FILE_SHARE):
+            return EDITED
+    return None
+
+
 def is_dm(event: dict[str, Any]) -> bool:
-    """A person's message in the app's DM (not an edit, a join or a bot)."""
-    return event.get("type") == "message" and event.get("channel_type") == "im" \
-        and not event.get("subtype") and not event.get("bot_id")
+    """A person's DM that the conversation answers (see ``dm_kind``)."""
+    return dm_kind(event) is not None
+
+
+def _command(kind: str, text: str, person: Person, key: str | None) -> C.Command:
+    """The core's command for a DM: typed text through ``bot.intents``; what the message
+    carries besides text, or an edit, is said in ``Command.unread`` (files are never read)."""
+    if kind == EDITED:
+        return C.Resume(person=person, key=key, unread=(C.EDITED,))
+    if kind == FILE_SHARE and not text.strip():
+        return C.Resume(person=person, key=key, unread=(C.FILES_ONLY,))
+    said = intents.read(text, person=person, key=key)
+    return replace(said, unread=(C.ATTACHMENTS,)) if kind == FILE_SHARE else said
+
+
+def _thread(message: dict[str, Any]) -> str | None:
+    """The thread a person wrote in (its parent's ts), where the replies go too."""
+    thread = message.get("thread_ts")
+    return str(thread) if isinstance(thread, str) and thread else None
 
 
 def _bot_user(body: dict[str, Any]) -> str | None:

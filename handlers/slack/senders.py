@@ -33,7 +33,7 @@ from handlers.slack import review_views
 from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
-from handlers.slack.mrkdwn import escape, escape_all, sections, short
+from handlers.slack.mrkdwn import escape, escape_all, neutral_all, sections, short
 
 log = logging.getLogger("webnaccs.slack.outbox")
 # Replies that come with a change the App Home shows (a new draft, a filing, an ending); the
@@ -78,9 +78,10 @@ class ApplicantSender:
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]
         done = int(message.get("posted", 0))
+        thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
-            payload = reply_message(replies[index], lang=message.get("lang", "ja"),
-                                    app_id=message["app_id"], renderer=self.renderer)
+            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"),
+                                       app_id=message["app_id"], renderer=self.renderer), **thread}
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))
             except (Retry, Permanent):
@@ -108,6 +109,7 @@ class ApplicantSender:
                 preview, text = await self._id_notice(message, lang, params)
             else:
                 name = f"notices/{message['notice']}.j2"
+                params = neutral_all(params)  # names, reasons: they cannot format the notice
                 subject = self.renderer.block(name, "subject", lang, role=message.get("role"), **params)
                 body = self.renderer.block(name, "body", lang, role=message.get("role"), **params)
                 if not body:
