@@ -61,8 +61,9 @@ class SlackChannel:
         self.applicants = Applicants(service=service, renderer=renderer, people=self.people,
                                      home=self.home, lang=config.lang, inbox=self.inbox)
         self.applicants.register(self.app)
-        Reviewers(service=service, renderer=renderer, reviewers=config.reviewers,
-                  lang=config.lang).register(self.app)
+        self.reviewers = Reviewers(service=service, renderer=renderer, reviewers=config.reviewers,
+                                   lang=config.lang, people=self.people)
+        self.reviewers.register(self.app)
         self.senders: dict[str, Sender] = {"slack": ApplicantSender(
             client=outbox_client, service=service, renderer=renderer, store=store, home=self.home)}
         if config.review_channel:
