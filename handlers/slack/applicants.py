@@ -32,6 +32,7 @@ COMMAND = "/webnaccs"
 T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
 TAKEN_KEPT = 1000
+PROFILE_WITHIN = 1.0  # seconds to wait for users.info before a views.open
 
 
 class Applicants:
@@ -182,7 +183,8 @@ class Applicants:
         await self._open_form(client, body["trigger_id"], body["user"]["id"])
 
     async def _open_form(self, client: AsyncWebClient, trigger_id: str, user: str) -> None:
-        person = await self.people.person(user)
+        # the trigger id lives 3 s: a profile that does not come in time is not prefilled
+        person = await self.people.person(user, within=PROFILE_WITHIN)
         draft = await asyncio.to_thread(self.service.open_draft, person)
         known = {**person.prefill, **(draft.prefill if draft else {}), **(draft.answers if draft else {})}
         lang = draft.lang if draft else self.lang

@@ -31,8 +31,9 @@ class People:
         self._pending: set[asyncio.Future[dict[str, str]]] = set()  # lookups not waited for
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def person(self, user: str) -> Person:
-        profile = await self.profile(user)
+    async def person(self, user: str, *, within: float | None = None) -> Person:
+        """With ``within``: a profile that takes longer is not waited for (see :meth:`lang`)."""
+        profile = await self._profile_within(user, within)
         email = profile.get("email", "").strip().lower()
         prefill = {k: v for k, v in (("applicant_name", profile.get("name", "")),
                                      ("applicant_email", email)) if v}
@@ -60,17 +61,19 @@ class People:
         """``ja`` or ``en`` from the user's Slack locale (``ja-JP`` → ja, ``en-US`` → en), else
         ``default``. With ``within``, a lookup that takes longer (users.info waiting out a
         Retry-After) is not waited for: ``default`` now, and the cache is filled when it answers."""
+        return lang_of((await self._profile_within(user, within)).get("locale"), default)
+
+    async def _profile_within(self, user: str, within: float | None) -> dict[str, str]:
         cached = self._profiles.get(user)
-        if cached and self.clock() - cached[0] < self.ttl:
-            return lang_of(cached[1].get("locale"), default)
+        if within is None or (cached and self.clock() - cached[0] < self.ttl):
+            return await self.profile(user)
         lookup = asyncio.ensure_future(self.profile(user))
         try:
-            found = await asyncio.wait_for(asyncio.shield(lookup), timeout=within)
+            return await asyncio.wait_for(asyncio.shield(lookup), timeout=within)
         except TimeoutError:
             self._pending.add(lookup)
             lookup.add_done_callback(self._pending.discard)
-            return lang_of(cached[1].get("locale") if cached else None, default)
-        return lang_of(found.get("locale"), default)
+            return cached[1] if cached else {}
 
     def lock(self, user: str) -> asyncio.Lock:
         """One person's inputs are handled one at a time, in the order they arrived."""

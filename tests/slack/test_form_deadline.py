@@ -72,3 +72,14 @@ async def test_a_form_saved_late_with_a_refused_field_says_so_in_the_dm(slack: S
     assert "メールアドレスの形式" in told[0]["text"]
     asked = await until(lambda: slack.questions("UAPP2"))
     assert asked[-1]["metadata"]["event_payload"]["field"] == "applicant_email"  # the DM asks for it
+
+
+async def test_the_form_opens_without_waiting_for_a_profile_that_waits_out_a_retry_after(slack: Slack):
+    slack.api.fail("users.info", status=429, retry_after=4, user="UAPP2")
+    status, _ = await slack.command("form", user="UAPP2")
+    assert status == 200
+    opened = await until(lambda: slack.api.to("views.open"))
+    assert opened[0]["view"]["callback_id"] == "application_form_modal"
+    await until(lambda: slack.api.to("users.info", user="UAPP2"))  # the profile still comes, for later
+    order = [c.method for c in slack.api.calls if c.method in ("views.open", "users.info") and c.status == 200]
+    assert order[:2] == ["views.open", "users.info"]  # the trigger id was used while users.info waited
