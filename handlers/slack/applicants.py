@@ -260,6 +260,11 @@ class Applicants:
                 (self.renderer.label(key, lang), escape(text)) for key, text in texts.items()]))
         await self._resume(user, person)
 
+    async def settle(self) -> None:
+        """Wait for the forms still being saved after their answer (a clean stop, and tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
     async def _tell(self, client: AsyncWebClient, user: str, text: str) -> None:
         try:
             await client.chat_postMessage(channel=user, text=text)

@@ -175,6 +175,8 @@ class SlackChannel:
             await self.socket_mode.close_async()
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
+        await self.applicants.settle()  # saves answered before they were done: told before the pool goes
+        await self.reviewers.settle()
         await self.home.settle()
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ double click or a second reviewer changes nothing and is shown who decided, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -128,8 +129,12 @@ class Reviewers:
         number = str(meta.get("number") or "")
         lang = str(meta["lang"]) if meta.get("lang") in LANGS else self.lang
         if user not in self.reviewers:  # the modal could be forged: check again
+            noting = asyncio.ensure_future(self._refused_number(number, user, decision))
+            self._later.add(noting)
+            noting.add_done_callback(self._later.discard)
+            with contextlib.suppress(Exception):  # audited within the time, or afterwards
+                await asyncio.wait_for(asyncio.shield(noting), timeout=self.decide_within)
             await ack(response_action="update", view=self._info(self._text("not_reviewer", lang), lang))
-            await self._refused(await asyncio.to_thread(self.service.find, number), user, decision)
             return
         deciding = asyncio.ensure_future(asyncio.to_thread(
             self.service.decide, number, decision=decision, actor=f"slack:{user}",
@@ -145,6 +150,11 @@ class Reviewers:
                                                            lang=lang, channel=meta.get("channel")))
             self._later.add(later)
             later.add_done_callback(self._later.discard)
+            return
+        except Exception:
+            log.exception("review %s of %s by %s could not be saved", decision, number, user)
+            await ack(response_action="update",
+                      view=self._info(self._text("save_failed", lang, acceptance_number=escape(number)), lang))
             return
         problem = result.problem
         if result.applied:
@@ -182,6 +192,17 @@ class Reviewers:
                 await client.chat_postMessage(channel=user, text=text)
         except Exception as e:  # the decision itself is saved (or not) either way
             log.warning("telling %s the outcome of the decision on %s failed (%s)", user, number, type(e).__name__)
+
+    async def settle(self) -> None:
+        """Wait for the outcomes still to be told (a clean stop, and tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
+    async def _refused_number(self, number: str, user: str, decision: str) -> None:
+        try:
+            await self._refused(await asyncio.to_thread(self.service.find, number), user, decision)
+        except Exception:
+            log.exception("the refused %s of %s by %s could not be audited", decision, number, user)
 
     async def _refused(self, app: Application | None, user: str, decision: str) -> None:
         log.warning("review %s by %s refused: not a reviewer", decision, user)

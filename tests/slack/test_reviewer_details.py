@@ -112,3 +112,18 @@ async def test_a_decision_saved_late_is_answered_in_time_and_told_when_saved(
     told = await until(lambda: slack.api.to("chat.postEphemeral", user="UREV1", channel=REVIEW_CHANNEL))
     assert f"申込受付番号 {number} の承認を登録しました" in told[-1]["text"]
     assert slack.bot.service.find(number).state == "approved"
+
+
+async def test_a_decision_that_cannot_be_saved_says_so_in_the_modal(slack: Slack, monkeypatch: pytest.MonkeyPatch):
+    number = await file_application(slack)
+    view = await open_modal(slack, "reject", number)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(slack.bot.service, "decide", broken)
+    status, body = await slack.submit(view, {"reason": {"reason": typed("重複した申込のため")}}, user="UREV1")
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "update"
+    assert "保存できませんでした" in json.dumps(answer["view"], ensure_ascii=False)
+    assert slack.bot.service.find(number).state == "under_review"
