@@ -63,6 +63,14 @@ class Reviewers:
         for decision in DECISIONS:
             app.action(ACTION_IDS[decision])(self.on_button)
             app.view(CALLBACK_IDS[decision])(self.on_submit)
+            app.view_closed(CALLBACK_IDS[decision])(self.on_closed)
+
+    async def on_closed(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The reviewer closed the modal (notify_on_close): the button may open it again at once."""
+        await ack()
+        decision = str(view.get("callback_id") or "").removeprefix("review_").removesuffix("_modal")
+        number = str(private_metadata(view).get("number") or "")
+        self._opened.pop((str((body.get("user") or {}).get("id")), number, decision), None)
 
     def _text(self, block: str, lang: str, **values: Any) -> str:
         return self.renderer.block(REVIEW, block, lang, **values)
@@ -92,10 +100,14 @@ class Reviewers:
         number = str(action.get("value") or "")
         channel = (body.get("channel") or {}).get("id")
         key = (user, number, decision)
-        if user in self.reviewers and not self._first_click(key):
-            log.info("review %s of %s by %s: clicked again, the modal is open already", decision, number, user)
-            return
+        first = user not in self.reviewers or self._first_click(key)
         app, lang = await asyncio.gather(asyncio.to_thread(self.service.find, number), self._lang(user))
+        if not first:  # a double click: the modal is open; unless decided meanwhile, nothing to say
+            log.info("review %s of %s by %s: clicked again, the modal is open already", decision, number, user)
+            if app is not None and app.state != State.UNDER_REVIEW and channel:
+                await client.chat_postEphemeral(channel=channel, user=user,
+                                                text=late_text(app, lang=lang, renderer=self.renderer))
+            return
         refusal: str | None = None
         if user not in self.reviewers:
             await self._refused(app, user, decision)

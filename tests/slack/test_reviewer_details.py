@@ -127,3 +127,20 @@ async def test_a_decision_that_cannot_be_saved_says_so_in_the_modal(slack: Slack
     assert status == 200 and answer["response_action"] == "update"
     assert "保存できませんでした" in json.dumps(answer["view"], ensure_ascii=False)
     assert slack.bot.service.find(number).state == "under_review"
+
+
+async def test_a_closed_modal_opens_again_at_once_and_a_decided_one_says_who_decided(slack: Slack):
+    number = await file_application(slack)
+    view = await open_modal(slack, "approve", number)
+    assert view.get("notify_on_close") is True
+    status, _ = await slack.interact({"type": "view_closed", "team": {"id": "T1"}, "api_app_id": "A1",
+                                      "token": "legacy", "user": {"id": "UREV1", "team_id": "T1"},
+                                      "view": {**view, "id": "V1"}, "is_cleared": False})
+    assert status == 200
+    view = await open_modal(slack, "approve", number)  # within the double-click window, after the close
+    status, body = await slack.submit(view, {"start_date": {"start_date": select("2027-01-04")}}, user="UREV1")
+    assert (status, body) == (200, "")
+    await click_review(slack, "approve", number)  # the same button again, still within the window
+    late = await until(lambda: slack.api.to("chat.postEphemeral", user="UREV1"))
+    assert "すでに <@UREV1> さん" in late[-1]["text"]
+    assert len(slack.api.to("views.open")) == 2
