@@ -2,8 +2,9 @@
 
 Messages were written by the core in the same write as the change that caused them. Each is
 handed to the sender of its channel; success marks it sent, ``Retry`` schedules another try with
-exponential backoff (or the server's Retry-After), ``Permanent`` marks it failed for the
-operator. Messages to one recipient go out in order; different recipients in parallel.
+exponential backoff and full jitter (:func:`backoff`; or exactly the server's Retry-After),
+``Permanent`` marks it failed for the operator. Messages to one recipient go out in order;
+different recipients in parallel.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ from bot.ports import Clock, Store
 
 log = logging.getLogger("webnaccs.outbox")
 LEASE = 120.0  # seconds a claimed message is this dispatcher's before another may take it
+MIN_DELAY = 0.5  # seconds: full jitter may draw ~0, and a retry at once rarely finds things mended
 
 
 class Retry(Exception):
@@ -61,7 +64,7 @@ class OutboxSignal:
 class Dispatcher:
     def __init__(self, store: Store, senders: Mapping[str, Sender], *, clock: Clock,
                  signal: OutboxSignal | None = None, base_delay: float = 2.0,
-                 max_delay: float = 600.0, poll: float = 5.0) -> None:
+                 max_delay: float = 600.0, poll: float = 5.0, rng: random.Random | None = None) -> None:
         self.store = store
         self.senders = dict(senders)
         self.clock = clock
@@ -69,6 +72,7 @@ class Dispatcher:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.poll = poll
+        self.rng = rng or random.Random()
 
     def wake(self) -> None:
         """Thread-safe: something was queued, look now."""
@@ -122,8 +126,8 @@ class Dispatcher:
         try:
             await self.senders[message["channel"]].send(message)
         except Retry as e:
-            delay = e.after if e.after is not None else min(
-                self.max_delay, self.base_delay * 2 ** (attempts - 1))
+            delay = e.after if e.after is not None else backoff(
+                attempts, base=self.base_delay, cap=self.max_delay, rng=self.rng)
             next_at = self.clock.now() + timedelta(seconds=delay)
             log.warning("outbox %s/%s: retry in %.1fs (%s)", app_id, message_id, delay, e)
             await asyncio.to_thread(mark, app_id, message_id, "pending", attempts=attempts,
@@ -137,6 +141,14 @@ class Dispatcher:
         await asyncio.to_thread(mark, app_id, message_id, "sent", attempts=attempts,
                                 sent_at=self.clock.now().isoformat())
         return True
+
+
+def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before try ``attempts + 1``: "full jitter" (a uniform draw up to the exponential
+    step ``base·2^(attempts-1)``, capped at ``cap``), at least MIN_DELAY. Messages that failed
+    together (a relay or Slack down for everyone) come back spread out, not as one wave."""
+    ceiling = min(cap, base * 2.0 ** max(0, attempts - 1))
+    return max(min(MIN_DELAY, ceiling), rng.uniform(0.0, ceiling))
 
 
 def _due(message: dict[str, Any], now: datetime) -> bool:

@@ -5,6 +5,7 @@ the core runs in a thread (``asyncio.to_thread``), one input per person at a tim
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import replace
@@ -23,14 +24,16 @@ from handlers.render import Renderer
 from handlers.slack import form
 from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
 from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, private_metadata, read_answer
-from handlers.slack.mrkdwn import from_slack
+from handlers.slack.mrkdwn import escape, from_slack
 from handlers.slack.people import People
 from store.spool import Spool
 
+log = logging.getLogger("webnaccs.slack.applicants")
 COMMAND = "/webnaccs"
 T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
 TAKEN_KEPT = 1000
+PROFILE_WITHIN = 1.0  # seconds to wait for users.info before a views.open
 
 
 class Applicants:
@@ -45,6 +48,7 @@ class Applicants:
         self.home = home
         self.lang = lang
         self.form_dates = form_dates
+        self._later: set[asyncio.Future[None]] = set()  # forms answered before they were saved
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -182,7 +186,8 @@ class Applicants:
         await self._open_form(client, body["trigger_id"], body["user"]["id"])
 
     async def _open_form(self, client: AsyncWebClient, trigger_id: str, user: str) -> None:
-        person = await self.people.person(user)
+        # the trigger id lives 3 s: a profile that does not come in time is not prefilled
+        person = await self.people.person(user, within=PROFILE_WITHIN)
         draft = await asyncio.to_thread(self.service.open_draft, person)
         known = {**person.prefill, **(draft.prefill if draft else {}), **(draft.answers if draft else {})}
         lang = draft.lang if draft else self.lang
@@ -193,24 +198,81 @@ class Applicants:
     def _dates(self) -> list[date]:
         return list(self.service.schedule.next_dates(self.service.today(), self.form_dates))
 
-    async def on_form_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_form_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                             client: AsyncWebClient) -> None:
         """Each field is validated by the core; accepted answers are kept, the others shown
-        beside their fields. Once all are accepted the DM continues with the summary."""
+        beside their fields. Once all are accepted the DM continues with the summary.
+
+        Slack gets its answer once the answers are saved, or after ACK_WITHIN at the latest
+        (users.info may be waiting out a Retry-After, the lock or the save may be slow): then
+        the modal says the form is being saved, and the DM tells the outcome when it is."""
         user = body["user"]["id"]
         lang = private_metadata(view).get("lang") or self.lang
         answers, errors = form.for_the_core(form.submitted(view))
+        saving = asyncio.ensure_future(self._fill_form(user, answers))
+        try:
+            person, refused = await asyncio.wait_for(asyncio.shield(saving), timeout=ACK_WITHIN)
+        except TimeoutError:
+            log.warning("form of %s: not saved within %.1fs; the outcome goes to the DM", user, ACK_WITHIN)
+            await ack(response_action="update", view=form.notice_view("saving", lang=lang, renderer=self.renderer))
+            later = asyncio.ensure_future(self._form_saved_late(saving, errors, client, user=user, lang=lang))
+            self._later.add(later)
+            later.add_done_callback(self._later.discard)
+            return
+        except Exception:
+            log.exception("form of %s could not be saved", user)
+            await ack(response_action="update",
+                      view=form.notice_view("save_failed", lang=lang, renderer=self.renderer))
+            return
+        errors = {**errors, **refused}
+        if errors:
+            await ack(response_action="errors", errors=form.error_texts(errors, lang, self.renderer))
+            return
+        await ack()
+        await self._resume(user, person)
+
+    async def _fill_form(self, user: str, answers: dict[str, str]) -> tuple[Person, dict[str, dict[str, Any]]]:
+        """The form's answers saved; returns the person and the answers the core refused."""
         person = await self.people.person(user)
         quiet = Person(key=person.key, channel=person.channel, prefill=person.prefill,
                        aliases=person.aliases, address=None)  # the modal answers, not the DM
         async with self.people.lock(user):
             outcome = await asyncio.to_thread(self.service.fill, quiet, answers)
-            filled = next((r for r in outcome.replies if r.kind == "filled"), None)
-            errors = {**errors, **(filled.params.get("errors", {}) if filled else {})}
-            if errors:
-                await ack(response_action="errors", errors=form.error_texts(errors, lang, self.renderer))
-                return
-            await ack()
+        filled = next((r for r in outcome.replies if r.kind == "filled"), None)
+        return person, dict(filled.params.get("errors", {}) if filled else {})
+
+    async def _resume(self, user: str, person: Person) -> None:
+        async with self.people.lock(user):
             await asyncio.to_thread(self.service.resume, person)
+
+    async def _form_saved_late(self, saving: asyncio.Future[tuple[Person, dict[str, dict[str, Any]]]],
+                               errors: dict[str, dict[str, Any]], client: AsyncWebClient, *,
+                               user: str, lang: str) -> None:
+        """The outcome of a form answered before it was saved: the fields not taken, in the DM
+        (the conversation then asks for them), or that nothing could be saved."""
+        try:
+            person, refused = await saving
+        except Exception:
+            log.exception("form of %s could not be saved", user)
+            await self._tell(client, user, self.renderer.block(form.FORM, "save_failed", lang))
+            return
+        errors = {**errors, **refused}
+        if errors:
+            texts = form.error_texts(errors, lang, self.renderer)
+            await self._tell(client, user, self.renderer.block(form.FORM, "saved_late_errors", lang, errors=[
+                (self.renderer.label(key, lang), escape(text)) for key, text in texts.items()]))
+        await self._resume(user, person)
+
+    async def settle(self) -> None:
+        """Wait for the forms still being saved after their answer (a clean stop, and tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
+    async def _tell(self, client: AsyncWebClient, user: str, text: str) -> None:
+        try:
+            await client.chat_postMessage(channel=user, text=text)
+        except Exception as e:
+            log.warning("telling %s about their form failed (%s)", user, type(e).__name__)
 
 
 async def acked_when_saved(ack: AsyncAck, saving: Awaitable[T], **answer: Any) -> T:

@@ -1,8 +1,9 @@
 """The Slack Web API client, and what its failures mean for the outbox.
 
 Two clients share the settings: the one Bolt uses for interactive calls (views.open, users.info,
-views.publish …) retries connection errors and rate limits in place; the one the outbox senders
-use reports them instead, so the dispatcher keeps the message and tries again after the
+views.publish …) retries connection errors, rate limits and a 500/503 in place (a person who
+clicked is waiting, and a trigger id lives only 3 s); the one the outbox senders use reports
+them instead, so the dispatcher keeps the message and tries again after the
 server's Retry-After — durable across a restart, and never posted twice.
 """
 
@@ -17,7 +18,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
@@ -30,6 +33,7 @@ TRANSIENT = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_e
 NEEDS_OPERATOR = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                             "token_expired", "missing_scope", "no_permission"})
 OPERATOR_DELAY = 300.0
+SERVER_ERROR_PAUSE = BackoffRetryIntervalCalculator(backoff_factor=0.25)  # 0.25 s + up to 1 s of jitter
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -49,7 +53,9 @@ def base_url(config: Config) -> str:
 def web_client(config: Config, *, retry_in_place: bool) -> AsyncWebClient:
     handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
     if retry_in_place:
-        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        handlers += [AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+                     # once, soon: a views.open must land within its trigger id's 3 s
+                     AsyncServerErrorRetryHandler(max_retry_count=1, interval_calculator=SERVER_ERROR_PAUSE)]
     return AsyncWebClient(token=config.slack_bot_token, base_url=base_url(config),
                           retry_handlers=handlers, timeout=30, logger=quiet_logger("webnaccs.slack.api"))
 

@@ -123,8 +123,9 @@ def decision_modal(app: Application, decision: str, *, lang: str, renderer: Rend
     view: dict[str, Any] = {
         "type": "modal", "callback_id": CALLBACK_IDS[decision],
         "title": plain(renderer.block(REVIEW, "modal_title", lang, decision_label=label), 24),
-        "close": plain(renderer.block(REVIEW, "cancel", lang), 24),
-        "private_metadata": json.dumps({"number": app.acceptance_number, "channel": channel, "ts": ts}),
+        "close": plain(renderer.block(REVIEW, "cancel", lang), 24), "notify_on_close": True,
+        "private_metadata": json.dumps({"number": app.acceptance_number, "channel": channel, "ts": ts,
+                                        "lang": lang}),
         "blocks": blocks}
     if can_submit:
         view["submit"] = plain(renderer.block(REVIEW, f"submit_{decision}", lang), 24)

@@ -5,6 +5,11 @@ Errors are reported to the dispatcher (``Retry`` after Retry-After, ``Permanent`
 retried in place, so a retried message is never posted twice: replies already posted are
 counted in the message (``posted``), and a card already posted is remembered by its ts.
 
+A review channel the bot cannot post in (``not_in_channel``, ``is_archived``,
+``channel_not_found``) is an operator alert, not a failed message: one ERROR line when it starts,
+``webnaccs_operator_alert`` in /metrics while it lasts, and the card stays pending (``outbox``
+shows the reason) and is tried again every CHANNEL_DELAY seconds, so it goes out after the fix.
+
 A notice that carries a PDF (the application form with the confirmation, the approval notice
 with the start-date reminder, as by mail) is posted, then the file is uploaded to the same DM
 (files_upload_v2: the DM's channel id, which the post answered with). The post is recorded in
@@ -26,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation import Reply
 from bot.ports import Store
 from bot.service import Service
-from handlers import documents
+from handlers import documents, metrics
 from handlers.outbox import Permanent, Retry
 from handlers.render import Renderer
 from handlers.slack import review_views
@@ -43,6 +48,9 @@ T = TypeVar("T")
 NOTICE_EVENT = "webnaccs_notice"
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 NEEDS_SCOPE = frozenset({"missing_scope", "no_permission"})
+CHANNEL_PROBLEMS = frozenset({"not_in_channel", "is_archived", "channel_not_found"})
+CHANNEL_DELAY = 60.0  # seconds between tries while the review channel needs the operator
+REVIEW_ALERT = "slack_review_channel"
 
 
 async def _call(call: Awaitable[T]) -> T:
@@ -178,6 +186,7 @@ class ReviewSender:
         self.store = store
         self.channel = channel
         self.lang = lang
+        self.problem: str | None = None  # why the bot cannot post in the channel, while it cannot
 
     async def send(self, message: dict[str, Any]) -> None:
         app = await asyncio.to_thread(self.service.find, message.get("acceptance_number") or "")
@@ -187,7 +196,7 @@ class ReviewSender:
             if message.get("slack_ts"):
                 return  # posted before a crash or a failed mark: never twice
             payload = review_views.card(app, lang=self.lang, renderer=self.renderer)
-            posted = await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+            posted = await self._post(payload)
             await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "sent",
                                     slack_channel=posted["channel"], slack_ts=posted["ts"])
             return
@@ -198,10 +207,30 @@ class ReviewSender:
                 await _call(self.client.chat_update(channel=target[0], ts=target[1], **payload))
                 return
             except Permanent as e:
-                if str(e) not in GONE and str(e) != "channel_not_found":
+                if str(e) not in GONE | CHANNEL_PROBLEMS:
                     raise
                 log.warning("review card %s could not be updated (%s); posting a new one", target[1], e)
-        await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+        await self._post(payload)
+
+    async def _post(self, payload: dict[str, Any]) -> Any:
+        """A card into WEBNACCS_REVIEW_CHANNEL; a channel the bot cannot post in raises the alert."""
+        try:
+            posted = await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+        except Permanent as e:
+            if str(e) not in CHANNEL_PROBLEMS:
+                raise
+            if self.problem != str(e):
+                log.error("Slack review channel %s: %s. Invite the bot to the channel (/invite), or set "
+                          "WEBNACCS_REVIEW_CHANNEL to a channel it is in; review cards wait in the outbox "
+                          "and are sent again every %.0f s", self.channel, e, CHANNEL_DELAY)
+            self.problem = str(e)
+            metrics.alert(REVIEW_ALERT, self.problem)
+            raise Retry(str(e), after=CHANNEL_DELAY) from e
+        if self.problem is not None:
+            log.info("Slack review channel %s works again", self.channel)
+            self.problem = None
+            metrics.alert(REVIEW_ALERT, None)
+        return posted
 
     def _card_of(self, app_id: str) -> tuple[str, str] | None:
         cards = [m for m in self.store.outbox(app_id)

@@ -41,6 +41,7 @@ class Failure:
 class Profile:
     real_name: str
     email: str | None = None
+    locale: str | None = None  # answered only to users.info with include_locale, like Slack
 
 
 @dataclass
@@ -178,8 +179,10 @@ class MockSlack:
             profile = self.users.get(user)
             if profile is None:
                 return {"ok": False, "error": "user_not_found"}
+            with_locale = str(args.get("include_locale", "")).lower() in ("1", "true")
             return {"ok": True, "user": {"id": user, "real_name": profile.real_name, "profile": {
-                "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})}}}
+                "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})},
+                **({"locale": profile.locale} if with_locale and profile.locale else {})}}
         if method in ("chat.postMessage", "chat.update"):
             channel = str(args.get("channel", ""))
             channel = "D" + channel[1:] if channel.startswith("U") else channel
