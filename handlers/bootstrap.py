@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 from bot.config import Config
 from bot.dates import JST
+from bot.pacing import Pace
 from bot.ports import Clock, Store
 from bot.reminders import Policy
 from bot.schedule import Schedule
@@ -122,7 +123,8 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       vault=AesVault(secret), default_lang=config.lang,
                       policy=Policy(close_after_days=config.draft_close_days), notify=signal,
-                      review_channels=config.review_channels)
+                      review_channels=config.review_channels,
+                      pace=Pace(limit=config.mail_reply_limit, window=config.mail_reply_window))
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
                schedule=schedule, secret=secret, signal=signal)
 
