@@ -164,7 +164,8 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
     return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),
                         sender=sender, processor=processor, host=options.pop("host", config.smtp_host),
-                        port=options.pop("port", config.smtp_port), **options)
+                        port=options.pop("port", config.smtp_port),
+                        max_connections=options.pop("max_connections", config.smtp_max_connections), **options)
 
 
 def slack_channel(bot: Bot, **options: Any) -> SlackChannel:
