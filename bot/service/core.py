@@ -149,7 +149,8 @@ class Core:
 
         ``sync`` False: the message this answers is kept durably by its channel until the
         write is (a spooled mail), so the write need not wait for the disk."""
-        replies = self.paced(app, person, replies)
+        replies, paused = self.paced(app, person, replies)
+        audit = [*audit, *paused]  # the operator sees a pause in the audit trail
         routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
         if key is not None:
             app.inbound = [*app.inbound, key][-INBOUND_KEPT:]
@@ -159,17 +160,20 @@ class Core:
             self.save(app, audit=audit, outbox=[*routed, *outbox], sync=sync)  # the reply first
         return Outcome(app, replies, events=list(events))
 
-    def paced(self, app: Application, person: Person, replies: list[Reply]) -> list[Reply]:
+    def paced(self, app: Application, person: Person, replies: list[Reply]
+              ) -> tuple[list[Reply], list[AuditEntry]]:
         """The replies of a mail turn as the brake on mail loops lets them go (bot/pacing.py):
         all, only the notice that the bot pauses, or none. Other channels are not paced."""
         if person.channel != "email" or not person.address or not replies:
-            return replies
+            return replies, []
         verdict = pacing.judge(app, person.address, self.now(), self.pace)
         if verdict == pacing.Verdict.PAUSE:
             until = pacing.resumes_at(app, person.address, self.pace)
+            entry = audit_entry(at=self.clock.now(), actor=person.key, action="mail_paused",
+                                reason=f"{self.pace.limit} answers in {self.pace.window} s that changed nothing")
             return [Reply("mail_paused", params={"until": until.isoformat() if until else None,
-                                                 "minutes": max(1, self.pace.window // 60)})]
-        return replies if verdict == pacing.Verdict.ANSWER else []
+                                                 "minutes": max(1, self.pace.window // 60)})], [entry]
+        return (replies if verdict == pacing.Verdict.ANSWER else []), []
 
     def save(self, app: Application, *, audit: Sequence[AuditEntry] = (),
              outbox: Sequence[OutboxMessage] = (), sync: bool = True) -> None:

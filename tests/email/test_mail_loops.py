@@ -54,6 +54,8 @@ async def test_a_responder_without_headers_gets_at_most_the_limit_then_one_notic
     assert len(notices) == 1 and sent[-1] is notices[0]  # the notice last, then silence
     assert "10時10分" in text_of(notices[0]) or "10:10" in text_of(notices[0])
     assert all(m["To"] == TARO for m in sent)
+    [app_id] = service.bot.store.all_ids()
+    assert [e["action"] for e in service.bot.store.audit(app_id)].count("mail_paused") == 1
 
 
 async def test_the_pause_survives_a_restart_and_ends_with_its_window(service, start_service, config, clock):
