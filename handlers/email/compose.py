@@ -85,8 +85,7 @@ class Composer:
         # Only mails that ask something invite a reply: the conversation's and the 差戻し notice
         # to the applicant. Notices that ask nothing have no marker and no list of commands.
         invites = kind == "reply" or (message.get("notice") in REPLY_INVITED and role == "applicant")
-        requested_by = unverified.values({}, message["requested_by"])["requested_by"] \
-            if kind == "notice" and unverified.applies(message) else None
+        requested_by = unverified.requested_by(message) if kind == "notice" else None
         values = {"body": body, "rows": rows, "role": role, "asking": invites, "commands": kind == "reply",
                   "requested_by": requested_by,
                   "marker": self.renderer.block(TEMPLATE, "marker", lang),
@@ -123,7 +122,7 @@ class Composer:
         name = f"notices/{_token(message.get('notice'))}.j2"
         values = {**notice_values.completed(message.get("params") or {}, app), "role": role}
         if unverified.applies(message):  # an address the applicant typed: names only (issue 15.8)
-            values = unverified.values(values, message["requested_by"])
+            values = unverified.values(values, message)
         expires_on = values.get("expires_on")
         if role == "applicant" and expires_on and self.links is not None:
             # Only the applicant gets the way to the ID通知 page; the codes never travel by mail.

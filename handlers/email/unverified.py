@@ -38,13 +38,19 @@ def defused(text: str) -> str:
     return _LINKISH.sub(defuse, text)
 
 
-def values(values: dict[str, Any], requested_by: dict[str, Any]) -> dict[str, Any]:
+def requested_by(message: dict[str, Any]) -> dict[str, str] | None:
+    """Who asked for the mail (names defused), when it goes to an unverified administrator."""
+    if not applies(message):
+        return None
+    return {k: defused(str(v)) if k in ("applicant_name", "company_name") else str(v)
+            for k, v in (message.get("requested_by") or {}).items() if v}
+
+
+def values(values: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
     """A notice's template values for the unverified administrator: names defused, no free
     text, and who asked for the mail."""
     kept = {k: v for k, v in values.items() if not (k in F.BY_KEY and F.BY_KEY[k].multiline)}
     for key in PEOPLE:
         if isinstance(kept.get(key), str):
             kept[key] = defused(kept[key])
-    asked = {k: defused(str(v)) if k in ("applicant_name", "company_name") else str(v)
-             for k, v in requested_by.items() if v}
-    return {**kept, "requested_by": asked, "unverified": True}
+    return {**kept, "requested_by": requested_by(message), "unverified": True}
