@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -111,11 +110,10 @@ class EmailChannel:
         """The listener's protocol factory: aiosmtpd's SMTP for each connection up to the cap,
         ``421`` above it (handlers/email/listener.py)."""
 
-        def make(ended: Callable[[], None]) -> SMTP:
-            return listener.Counted(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
-                                    decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
-                                    auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop,
-                                    timeout=IDLE_TIMEOUT, ended=ended)
+        def make() -> SMTP:
+            return SMTP(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
+                        decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
+                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop, timeout=IDLE_TIMEOUT)
 
         return listener.Connections(make, cap=self.max_connections, hostname=self.addresses.domain)
 

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
@@ -32,30 +31,15 @@ class Refusal(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.WriteTransport)
-        transport.write(f"421 4.3.2 {self.hostname} Too many connections, try again later\r\n".encode("ascii"))
+        line = f"421 4.3.2 {self.hostname} Too many connections, try again later\r\n"
+        transport.write(line.encode("ascii", "replace"))
         transport.close()
-
-
-class Counted(SMTP):
-    """aiosmtpd's protocol, telling the listener when its connection has ended."""
-
-    def __init__(self, *args: Any, ended: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._ended: Callable[[], None] | None = ended
-
-    def connection_lost(self, error: Exception | None) -> None:
-        try:
-            super().connection_lost(error)
-        finally:
-            if self._ended is not None:  # once per connection
-                self._ended()
-                self._ended = None
 
 
 class Connections:
     """The protocol factory of one listener, counting the connections it let in."""
 
-    def __init__(self, make: Callable[[Callable[[], None]], SMTP], *, cap: int, hostname: str) -> None:
+    def __init__(self, make: Callable[[], SMTP], *, cap: int, hostname: str) -> None:
         if cap < 1:
             raise ValueError(f"WEBNACCS_SMTP_MAX_CONNECTIONS must be at least 1, not {cap}")
         self.make = make
@@ -71,11 +55,18 @@ class Connections:
             self.refused += 1
             self._log_refusal()
             return Refusal(self.hostname)
+        protocol = self.make()
         self.open += 1
-        return self.make(self._ended)
+        lost = protocol.connection_lost
 
-    def _ended(self) -> None:
-        self.open -= 1
+        def connection_lost(error: Exception | None) -> None:  # asyncio calls it once per connection
+            try:
+                lost(error)
+            finally:
+                self.open -= 1
+
+        protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+        return protocol
 
     def _log_refusal(self) -> None:
         """One WARNING line a minute at most, counting those it did not write."""
