@@ -50,6 +50,11 @@ def fingerprint(app: Application) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 
+def remember(app: Application) -> None:
+    """A mail turn that sends no reply (a notice answers it): the next one is compared with it."""
+    app.pacing["seen"] = fingerprint(app)
+
+
 def judge(app: Application, address: str, now: datetime, pace: Pace) -> Verdict:
     """Whether the replies of this mail turn go out; records the turn in ``app.pacing`` (the
     caller saves the application in the turn's write). ``app`` is as the turn left it."""

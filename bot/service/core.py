@@ -164,7 +164,10 @@ class Core:
               ) -> tuple[list[Reply], list[AuditEntry]]:
         """The replies of a mail turn as the brake on mail loops lets them go (bot/pacing.py):
         all, only the notice that the bot pauses, or none. Other channels are not paced."""
-        if person.channel != "email" or not person.address or not replies:
+        if person.channel != "email":
+            return replies, []
+        if not person.address or not replies:  # nothing to send (a notice answers): seen, not counted
+            pacing.remember(app)
             return replies, []
         verdict = pacing.judge(app, person.address, self.now(), self.pace)
         if verdict == pacing.Verdict.PAUSE:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
 from tests.email.mailer import gmail_reply, new_mail, outlook_reply, send, text_of
+from tests.email.test_mail_safety import file_by_mail, values_for_a_whole_application
 
 pytestmark = BOTH  # the counts are in the application's record: on TinyDB files and PostgreSQL
 
@@ -29,11 +32,13 @@ async def start(service):
     return first
 
 
-async def loop(service, last, tries):
-    """The responder answers the bot's newest mail, ``tries`` times; every mail the bot sends."""
+async def loop(service, last, tries, *, to_from=False):
+    """The responder answers the bot's newest mail, ``tries`` times, at its Reply-To (or at its
+    From, the bot's own address, as some responders do); every mail the bot sends."""
     sent = []
     for _ in range(tries):
-        await send(service.port, responder(last), sender=TARO, to=str(last["Reply-To"]))
+        to = BOT if to_from else str(last["Reply-To"])
+        await send(service.port, responder(last), sender=TARO, to=to)
         await service.settled()
         fresh = service.folder.new()
         sent += fresh
@@ -45,9 +50,10 @@ def paused(mail) -> bool:
     return "お休みします" in text_of(mail)
 
 
-async def test_a_responder_without_headers_gets_at_most_the_limit_then_one_notice(service):
+@pytest.mark.parametrize("to_from", [False, True], ids=["reply_to", "from"])
+async def test_a_responder_without_headers_gets_at_most_the_limit_then_one_notice(service, to_from):
     first = await start(service)
-    sent = await loop(service, first, 25)
+    sent = await loop(service, first, 25, to_from=to_from)
     answers = [m for m in sent if not paused(m)]
     notices = [m for m in sent if paused(m)]
     assert len(answers) == 5, [text_of(m)[:80] for m in sent]
@@ -88,3 +94,11 @@ async def test_a_person_answering_every_question_is_never_held(start_service, co
     app = service.app("260001A")
     assert app.state == "under_review"
     assert {m["To"] for m in fresh} == {TARO, HANAKO}
+
+
+async def test_a_responder_answering_the_acknowledgment_is_held_the_same_way(service):
+    mails = await file_by_mail(service, values_for_a_whole_application())
+    [ack] = [m for m in mails if m["To"] == TARO]
+    sent = await loop(service, ack, 10)
+    assert len(sent) == 6 and paused(sent[-1])
+    assert all("260001A" in text_of(m) for m in sent[:5])  # where the application stands, 5 times
