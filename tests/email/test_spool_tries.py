@@ -1,0 +1,63 @@
+"""The spool keeps a mail's failed tries with it (both backends): a new instance — a restart,
+another replica — sees how often it was tried and does not take it before its next try is due;
+what was set aside stays apart, described, until it is put back."""
+
+from __future__ import annotations
+
+from store.spool import Spool
+
+RAW = b"From: taro@example.co.jp\r\nSubject: x\r\n\r\nbody\r\n"
+ENVELOPE = {"mail_from": "taro@example.co.jp", "rcpt_tos": ["webnaccs@localhost"]}
+
+
+def spool_on(backend, tmp_path):
+    if backend.kind == "tiny":
+        return Spool(tmp_path / "data" / "spool")
+    from store.postgres.spool import PgSpool
+
+    return PgSpool(backend())
+
+
+def test_a_failed_try_is_kept_with_the_mail_and_delays_it(backend, tmp_path):
+    spool = spool_on(backend, tmp_path)
+    first, second = spool.put(RAW, ENVELOPE), spool.put(RAW, ENVELOPE)
+    assert spool.read(first).attempts == 0
+    spool.retry_later(first, attempts=3, delay=3600, reason="OSError: [Errno 28] No space left on device")
+
+    again = spool_on(backend, tmp_path)  # as after a restart
+    assert again.names() == [second]  # not due for an hour: no storm of tries at the start
+    assert again.read(first).attempts == 3
+    again.retry_later(first, attempts=4, delay=0, reason="OSError")
+    assert spool_on(backend, tmp_path).names() == [first, second]
+    assert again.read(first).attempts == 4
+
+
+def test_a_set_aside_mail_is_described_listed_and_can_be_put_back(backend, tmp_path):
+    spool = spool_on(backend, tmp_path)
+    name = spool.put(RAW, ENVELOPE)
+    spool.retry_later(name, attempts=4, delay=0, reason="ValueError: bug")
+    spool.set_aside(name, {"reason": "error", "attempts": 5, "sender": "taro@example.co.jp", "subject": "x",
+                           "told": False})
+    assert spool.names() == []
+    [aside] = spool_on(backend, tmp_path).set_aside_list()
+    assert (aside.name, aside.envelope["mail_from"], aside.info["reason"], aside.info["attempts"]) == \
+        (name, "taro@example.co.jp", "error", 5)
+    assert spool.read_set_aside(name).raw == RAW
+
+    spool.mark_told(name)
+    assert spool.set_aside_list()[0].info["told"] is True
+
+    other = spool_on(backend, tmp_path)  # the command line, beside the running service
+    assert other.put_back(name) is True
+    assert other.put_back(name) is False  # only once
+    assert spool.set_aside_list() == []
+    assert spool.names() == [name] and spool.read(name).attempts == 0  # a fresh start
+
+
+def test_a_mail_set_aside_by_an_earlier_release_is_listed(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    (tmp_path / "spool" / "failed").mkdir()
+    (tmp_path / "spool" / "failed" / "0001-aa.mail").write_bytes(b'{"mail_from":"a@x"}\n' + RAW)
+    [aside] = spool.set_aside_list()
+    assert (aside.name, aside.envelope, aside.info) == ("0001-aa.mail", {"mail_from": "a@x"}, {})
+    assert spool.put_back("0001-aa.mail") and spool.names() == ["0001-aa.mail"]
