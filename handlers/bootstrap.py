@@ -162,7 +162,9 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
     return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),
                         sender=sender, processor=processor, host=options.pop("host", config.smtp_host),
-                        port=options.pop("port", config.smtp_port), **options)
+                        port=options.pop("port", config.smtp_port),
+                        time_budget=options.pop("time_budget", config.mail_time_budget),
+                        lang=options.pop("lang", config.lang), **options)
 
 
 def slack_channel(bot: Bot, **options: Any) -> SlackChannel:
