@@ -63,10 +63,14 @@ class Spool:
 
     def names(self) -> list[str]:
         """Messages waiting to be processed whose next try is due, oldest first."""
-        done = set(self._processed)
         now = time.time()
         later = {name for name, tried in self._tried().items() if float(tried.get("next_at") or 0) > now}
-        return [n for n in _mail_files(self.folder) if n not in done and n not in later]
+        return [n for n in self.waiting() if n not in later]
+
+    def waiting(self) -> list[str]:
+        """Every message waiting to be processed, due or not, oldest first."""
+        done = set(self._processed)
+        return [n for n in _mail_files(self.folder) if n not in done]
 
     def read(self, name: str) -> Spooled:
         payload = (self.folder / _checked(name)).read_bytes()

@@ -61,3 +61,24 @@ def test_a_mail_set_aside_by_an_earlier_release_is_listed(tmp_path):
     [aside] = spool.set_aside_list()
     assert (aside.name, aside.envelope, aside.info) == ("0001-aa.mail", {"mail_from": "a@x"}, {})
     assert spool.put_back("0001-aa.mail") and spool.names() == ["0001-aa.mail"]
+
+
+def test_db_import_brings_waiting_mail_with_its_tries_and_what_was_set_aside(tmp_path):
+    from store.postgres import PgStore, importer
+    from store.postgres.spool import PgSpool
+    from tests import pg
+
+    source = Spool(tmp_path / "data" / "spool")
+    waiting, aside = source.put(RAW, ENVELOPE), source.put(RAW, ENVELOPE)
+    source.retry_later(waiting, attempts=2, delay=3600, reason="OSError")
+    source.set_aside(aside, {"reason": "time_budget", "attempts": 1, "subject": "x", "told": True})
+    with pg.fresh_schema() as url:
+        target = PgStore(url, pool_size=2)
+        try:
+            assert importer.run(tmp_path / "data", target).mails == 2
+            spool = PgSpool(target)
+            assert spool.names() == [waiting] and spool.read(waiting).attempts == 2
+            [listed] = spool.set_aside_list()
+            assert (listed.name, listed.info["reason"], listed.info["told"]) == (aside, "time_budget", True)
+        finally:
+            target.close()
