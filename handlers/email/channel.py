@@ -32,7 +32,7 @@ from handlers.email.budget import Budget, run_within
 from handlers.email.failures import Backoff
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
-from handlers.outbox import Sender
+from handlers.outbox import Retry, Sender
 from store.spool import SetAside, Spooled
 
 log = logging.getLogger("webnaccs.email")
@@ -218,6 +218,8 @@ class EmailChannel:
                     return
                 if not self._stopping:
                     await self._process(name)
+            except Exception:  # the worker itself must go on with the next mail
+                log.exception("inbound mail %s: the worker failed; it is looked at again later", name)
             finally:
                 if name is not None:
                     self._queued.discard(name)
@@ -264,8 +266,13 @@ class EmailChannel:
             return
         log.error("inbound mail %s set aside after %d tries (%s): %s", name, attempts, kind, reason,
                   exc_info=error if kind == failures.ERROR else None)
-        info = {**set_aside.describe(spooled.raw, spooled.envelope, self.addresses), "reason": kind,
-                "error": reason, "attempts": attempts, "told": False,
+        try:
+            described = await asyncio.to_thread(set_aside.describe, spooled.raw, spooled.envelope, self.addresses)
+        except Exception:  # a header block that cannot be read either: nobody to tell
+            log.exception("inbound mail %s: its headers cannot be read", name)
+            described = {"sender": "", "subject": "", "notify": None, "automatic": "unreadable_headers",
+                         "received_at": str(spooled.envelope.get("received_at") or "")}
+        info = {**described, "reason": kind, "error": reason, "attempts": attempts, "told": False,
                 "set_aside_at": self.service.clock.now().isoformat()}
         try:
             await asyncio.to_thread(self.spool.set_aside, name, info)
@@ -278,15 +285,15 @@ class EmailChannel:
 
     async def _tell(self, name: str, info: dict[str, Any], envelope: dict[str, Any]) -> None:
         """Tell the sender once that the mail was set aside (not a program's mail, see set_aside)."""
-        mail = set_aside.notice(self.sender.composer.renderer, self.addresses, name, info,
-                                lang=self._lang_of(envelope), now=self.service.clock.now())
-        if mail is None:
-            return
         try:
+            mail = set_aside.notice(self.sender.composer.renderer, self.addresses, name, info,
+                                    lang=self._lang_of(envelope), now=self.service.clock.now())
+            if mail is None:
+                return
             await self.sender.deliver(mail, envelope_sender="")
-        except Exception as e:  # kept as not told: tried again at the next look for waiting mail
+        except Exception as e:  # kept as not told; a temporary failure is tried again at the next look
             log.warning("cannot tell the sender of inbound mail %s that it was set aside: %s", name, e)
-            self._untold = True
+            self._untold = self._untold or isinstance(e, Retry)
             return
         await asyncio.to_thread(self.spool.mark_told, name)
 

@@ -111,6 +111,7 @@ async def test_a_mail_that_fails_every_time_is_set_aside_the_sender_told_once_an
     text = text_of(notice)
     assert "処理できませんでした" in text and "申込の件" in text and "秘密" not in text and "ABC" not in text
 
+    await eventually(lambda: service.channel.spool.set_aside_list()[0].info.get("told"), what="recorded as told")
     listed = cli(service, "inbound", "list", "--json")
     assert listed.exit_code == 0, listed.output
     [row] = __import__("json").loads(listed.output)
