@@ -286,8 +286,9 @@ class EmailChannel:
     async def _tell(self, name: str, info: dict[str, Any], envelope: dict[str, Any]) -> None:
         """Tell the sender once that the mail was set aside (not a program's mail, see set_aside)."""
         try:
+            lang = await asyncio.to_thread(self._lang_of, envelope)  # the store is not read on the loop
             mail = set_aside.notice(self.sender.composer.renderer, self.addresses, name, info,
-                                    lang=self._lang_of(envelope), now=self.service.clock.now())
+                                    lang=lang, now=self.service.clock.now())
             if mail is None:
                 return
             await self.sender.deliver(mail, envelope_sender="")

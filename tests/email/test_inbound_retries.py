@@ -146,6 +146,24 @@ async def test_a_bounce_or_an_auto_reply_set_aside_tells_nobody(start_service, c
     assert service.folder.all() == []
 
 
+async def test_the_sender_of_a_reply_set_aside_is_told_in_the_language_of_the_application(
+        start_service, config, monkeypatch):
+    from tests.email.mailer import outlook_reply
+
+    service = await start_service(config, backoff=QUICK, rescan=0.1)
+    await send(service.port, new_mail(sender=TARO, to=BOT, subject="Application",
+                                      body="I would like to apply for WebNACCS."), sender=TARO, to=BOT)
+    await service.settled()
+    [question] = service.folder.new()
+    failing_writes(service, monkeypatch, times=10**6, error=KeyError("a bug"))
+    answer = outlook_reply(question, "non-life insurer", sender=TARO, name="Taro", charset="utf-8")
+    await send(service.port, answer, sender=TARO, to=str(question["Reply-To"]))
+    [told] = await eventually(lambda: [m for m in service.folder.all() if m["X-WebNACCS-Notice"] == "set_aside"],
+                              what="the sender told")
+    assert told["Content-Language"] == "en" and "could not be processed" in text_of(told)
+    assert "non-life" not in text_of(told)
+
+
 def _broken_reading(raw, **kwargs):
     raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
 
