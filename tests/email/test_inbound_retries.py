@@ -170,3 +170,22 @@ def _broken_reading(raw, **kwargs):
 @pytest.fixture(autouse=True)
 def _quiet_logs(caplog):
     caplog.set_level("CRITICAL", logger="webnaccs.email")  # the failures above are logged on purpose
+
+
+async def test_a_full_disk_at_the_journal_holds_the_mail_until_there_is_space(start_service, config, monkeypatch):
+    if config.database_url:
+        pytest.skip("the journal is TinyDB's")
+    import os as real_os
+
+    from store.tiny import journal
+    from tests.slack.test_inbox import _FullDisk
+
+    service = await start_service(config, backoff=QUICK, rescan=0.1)
+    monkeypatch.setattr(journal, "os", _FullDisk(real_os))
+    await send(service.port, new_mail(sender=TARO, to=BOT, subject="申込"), sender=TARO, to=BOT)
+    spool = service.channel.spool
+    await eventually(lambda: [n for n in spool.waiting() if spool.read(n).attempts >= 3], what="tries on a full disk")
+    assert answered(service, TARO) == [] and spool.set_aside_list() == []
+    monkeypatch.setattr(journal, "os", real_os)  # space again
+    await eventually(lambda: answered(service, TARO), what="the mail processed once there is space")
+    assert spool.set_aside_list() == []
