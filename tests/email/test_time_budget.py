@@ -108,3 +108,18 @@ def test_the_budget_is_configured_in_seconds():
     for bad in ("0", "-1", "soon", "inf"):
         with pytest.raises(ValueError, match="WEBNACCS_MAIL_TIME_BUDGET"):
             Config.from_env({"WEBNACCS_MAIL_TIME_BUDGET": bad})
+
+
+def test_the_reading_steps_check_the_budget():
+    from handlers.email import quotes, reading
+
+    spent = Budget(0.0)
+    budget._current.budget = spent
+    try:
+        with pytest.raises(OverBudget):
+            quotes.answer_text("損害保険会社\n\n> 業種を選んでください")
+        with pytest.raises(OverBudget):
+            reading.read(new_mail(sender=TARO, to=BOT, subject="x"), envelope_sender=TARO)
+    finally:
+        budget._current.budget = None
+    assert quotes.answer_text("損害保険会社\n\n> 業種を選んでください") == "損害保険会社"  # no budget: read
