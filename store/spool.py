@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,23 @@ class Spool:
         """Every message waiting to be processed, due or not, oldest first."""
         done = set(self._processed)
         return [n for n in _mail_files(self.folder) if n not in done]
+
+    def retrying(self) -> list[SetAside]:
+        """Waiting mails with failed tries, oldest first; ``info``: attempts, next_at (ISO), reason."""
+        tried = self._tried()
+        found = []
+        for name in self.waiting():
+            if name not in tried:
+                continue
+            try:
+                envelope = _envelope_of(self.folder / name)
+            except FileNotFoundError:
+                continue
+            state = tried[name]
+            next_at = datetime.fromtimestamp(float(state.get("next_at") or 0), UTC).isoformat()
+            found.append(SetAside(name, envelope, {"attempts": int(state.get("attempts") or 0),
+                                                   "next_at": next_at, "reason": state.get("reason") or ""}))
+        return found
 
     def read(self, name: str) -> Spooled:
         payload = (self.folder / _checked(name)).read_bytes()

@@ -22,19 +22,22 @@ def inbound() -> None:
 
 
 @inbound.command(name="list")
+@click.option("--waiting", is_flag=True, help="Also the mails being tried again (temporary failures).")
 @LANG
 @JSON
-def inbound_list(lang: str | None, as_json: bool) -> None:
+def inbound_list(waiting: bool, lang: str | None, as_json: bool) -> None:
     """Mails set aside: name, sender, subject, when received, tries and why."""
     from handlers.cli.display import helpers
 
     bot = build()
     found = rows(bot)
+    retrying = retrying_rows(bot) if waiting else []
     if as_json:
-        echo_json(found)
+        echo_json(found + retrying)
         return
     shown = lang_of(lang)
-    click.echo(bot.renderer.render("cli/inbound.j2", shown, rows=found, **helpers(bot.renderer, shown)))
+    click.echo(bot.renderer.render("cli/inbound.j2", shown, rows=found, retrying=retrying, waiting=waiting,
+                                   **helpers(bot.renderer, shown)))
 
 
 @inbound.command(name="retry")
@@ -79,10 +82,19 @@ def rows(bot: bootstrap.Bot) -> list[dict[str, Any]]:
                 continue
             info = {**describe(spooled.raw, spooled.envelope, Addresses(bot.config.mail_address, bot.secret)),
                     **info}
-        found.append({"name": aside.name, "from": info.get("sender") or aside.envelope.get("mail_from") or "",
+        found.append({"name": aside.name, "state": "set_aside",
+                      "from": info.get("sender") or aside.envelope.get("mail_from") or "",
                       "subject": info.get("subject") or "",
                       "received_at": info.get("received_at") or aside.envelope.get("received_at"),
                       "attempts": int(info.get("attempts") or 0), "reason": info.get("reason") or "",
                       "error": info.get("error") or "", "set_aside_at": info.get("set_aside_at"),
                       "told": bool(info.get("told")), "automatic": info.get("automatic")})
     return found
+
+
+def retrying_rows(bot: bootstrap.Bot) -> list[dict[str, Any]]:
+    """Mails waiting for their next try after temporary failures (a full disk, the database away)."""
+    return [{"name": w.name, "state": "retrying", "from": w.envelope.get("mail_from") or "",
+             "received_at": w.envelope.get("received_at"), "attempts": w.info.get("attempts", 0),
+             "next_at": w.info.get("next_at"), "error": w.info.get("reason") or ""}
+            for w in bootstrap.spool(bot).retrying()]

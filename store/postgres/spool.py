@@ -84,6 +84,14 @@ class PgSpool:
                                 "ORDER BY received_seq").fetchall()
         return [SetAside(r[0], dict(r[1]), dict(r[2] or {})) for r in rows]
 
+    def retrying(self) -> list[SetAside]:
+        """Waiting mails with failed tries, oldest first; ``info``: attempts, next_at (ISO), reason."""
+        with self._store._conn() as (conn, _):
+            rows = conn.execute("SELECT name, envelope, attempts, next_at, reason FROM spool "
+                                "WHERE status = 'waiting' AND attempts > 0 ORDER BY received_seq").fetchall()
+        return [SetAside(r[0], dict(r[1]), {"attempts": int(r[2]), "next_at": r[3].isoformat() if r[3] else None,
+                                            "reason": r[4] or ""}) for r in rows]
+
     def read_set_aside(self, name: str) -> Spooled:
         with self._store._conn() as (conn, _):
             row = conn.execute("SELECT envelope, raw, attempts FROM spool WHERE name = %s AND status = 'failed'",

@@ -186,6 +186,8 @@ async def test_a_full_disk_at_the_journal_holds_the_mail_until_there_is_space(st
     spool = service.channel.spool
     await eventually(lambda: [n for n in spool.waiting() if spool.read(n).attempts >= 3], what="tries on a full disk")
     assert answered(service, TARO) == [] and spool.set_aside_list() == []
+    shown = cli(service, "inbound", "list", "--waiting")
+    assert "再試行待ち" in shown.output and "No space left on device" in shown.output, shown.output
     monkeypatch.setattr(journal, "os", real_os)  # space again
     await eventually(lambda: answered(service, TARO), what="the mail processed once there is space")
     assert spool.set_aside_list() == []

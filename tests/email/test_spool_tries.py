@@ -4,6 +4,8 @@ what was set aside stays apart, described, until it is put back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from store.spool import Spool
 
 RAW = b"From: taro@example.co.jp\r\nSubject: x\r\n\r\nbody\r\n"
@@ -26,6 +28,10 @@ def test_a_failed_try_is_kept_with_the_mail_and_delays_it(backend, tmp_path):
 
     again = spool_on(backend, tmp_path)  # as after a restart
     assert again.names() == [second]  # not due for an hour: no storm of tries at the start
+    [waiting] = again.retrying()
+    assert (waiting.name, waiting.info["attempts"], waiting.info["reason"]) == (first, 3, "OSError: [Errno 28] "
+                                                                                 "No space left on device")
+    assert datetime.fromisoformat(waiting.info["next_at"]) > datetime.now(UTC) + timedelta(minutes=59)
     assert again.read(first).attempts == 3
     again.retry_later(first, attempts=4, delay=0, reason="OSError")
     assert spool_on(backend, tmp_path).names() == [first, second]
