@@ -39,6 +39,7 @@ class Config:
     reviewer_emails: tuple[str, ...] = ()  # WEBNACCS_REVIEWER_EMAILS: decide by mail and the review page
     lang: str = "ja"
     draft_close_days: int = 14
+    mail_time_budget: float = 20.0  # WEBNACCS_MAIL_TIME_BUDGET: seconds to read one inbound mail
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -80,6 +81,7 @@ class Config:
             reviewer_emails=reviewer_emails(get("WEBNACCS_REVIEWER_EMAILS")),
             lang=lang if lang in ("ja", "en") else "ja",
             draft_close_days=int(get("WEBNACCS_DRAFT_CLOSE_DAYS") or 14),
+            mail_time_budget=positive(get("WEBNACCS_MAIL_TIME_BUDGET"), "WEBNACCS_MAIL_TIME_BUDGET", 20.0),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
@@ -107,6 +109,19 @@ class Config:
         mail reviewer. Nothing is queued for a channel not listed."""
         slack = ("review",) if self.slack_enabled and self.review_channel else ()
         return (*slack, *(f"email:{a}" for a in self.reviewer_emails))
+
+
+def positive(value: str | None, name: str, default: float) -> float:
+    """A number of seconds above zero (full-width digits accepted), or ``default`` when unset."""
+    if value is None:
+        return default
+    try:
+        number = float(unicodedata.normalize("NFKC", value))
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"{name} must be above 0 seconds, not {value!r}")
+    return number
 
 
 def _word(value: str) -> str:

@@ -165,7 +165,9 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
     return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),
                         sender=sender, processor=processor, host=options.pop("host", config.smtp_host),
                         port=options.pop("port", config.smtp_port),
-                        max_connections=options.pop("max_connections", config.smtp_max_connections), **options)
+                        max_connections=options.pop("max_connections", config.smtp_max_connections),
+                        time_budget=options.pop("time_budget", config.mail_time_budget),
+                        lang=options.pop("lang", config.lang), **options)
 
 
 def slack_channel(bot: Bot, **options: Any) -> SlackChannel:

@@ -5,6 +5,12 @@ A file holds one JSON line (the envelope: sender, recipients, when it arrived) f
 raw message bytes. Names sort in arrival order, so leftovers after a crash are processed in the
 order they came in. Files go through ``atomic_write_bytes`` (temp file, fsync, rename, fsync the
 folder): after a crash a file is either whole or absent.
+
+A mail whose processing failed keeps its tries in ``tries/NAME.json`` (how many, when the next
+one is due, why the last failed), so a restart neither forgets them nor tries it again at once.
+A mail that can never be processed is set aside: moved to ``failed/`` with ``failed/NAME.json``
+(why, how often tried, who sent it, whether the sender was told), until the operator puts it
+back (``webnaccs-bot inbound retry``), which moves it into the spool for the running service.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from store.atomic import atomic_write_bytes, ensure_dir, fsync_dir, is_temp_file, remove_file
+from store.atomic import atomic_write_bytes, encode, ensure_dir, fsync_dir, is_temp_file, read_bytes, remove_file
 
 SUFFIX = ".mail"
 
@@ -27,12 +34,24 @@ class Spooled:
     name: str
     envelope: dict[str, Any]
     raw: bytes
+    attempts: int = 0  # failed tries so far (kept across restarts)
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A mail set aside for the operator; ``info`` as the worker gave it (reason, attempts,
+    error, sender, subject, set_aside_at, told)."""
+
+    name: str
+    envelope: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 class Spool:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.failed = self.folder / "failed"
+        self.tries = self.folder / "tries"
         self._processed: list[str] = []
         ensure_dir(self.folder)
 
@@ -44,23 +63,45 @@ class Spool:
         return name
 
     def names(self) -> list[str]:
-        """Messages waiting to be processed, oldest first."""
-        try:
-            entries = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
+        """Messages waiting to be processed whose next try is due, oldest first."""
+        now = time.time()
+        later = {name for name, tried in self._tried().items() if float(tried.get("next_at") or 0) > now}
+        return [n for n in self.waiting() if n not in later]
+
+    def waiting(self) -> list[str]:
+        """Every message waiting to be processed, due or not, oldest first."""
         done = set(self._processed)
-        return sorted(n for n in entries if n.endswith(SUFFIX) and not is_temp_file(n) and n not in done)
+        return [n for n in _mail_files(self.folder) if n not in done]
+
+    def retrying(self) -> list[SetAside]:
+        """Waiting mails with failed tries, oldest first; ``info``: attempts, next_at (ISO), reason."""
+        tried = self._tried()
+        found = []
+        for name in self.waiting():
+            if name not in tried:
+                continue
+            try:
+                envelope = _envelope_of(self.folder / name)
+            except FileNotFoundError:
+                continue
+            state = tried[name]
+            next_at = datetime.fromtimestamp(float(state.get("next_at") or 0), UTC).isoformat()
+            found.append(SetAside(name, envelope, {"attempts": int(state.get("attempts") or 0),
+                                                   "next_at": next_at, "reason": state.get("reason") or ""}))
+        return found
 
     def read(self, name: str) -> Spooled:
         payload = (self.folder / _checked(name)).read_bytes()
         header, _, raw = payload.partition(b"\n")
         envelope = json.loads(header) if header.strip() else {}
-        return Spooled(name, envelope if isinstance(envelope, dict) else {}, raw)
+        tried = _json(self.tries / _state(name))
+        return Spooled(name, envelope if isinstance(envelope, dict) else {}, raw,
+                       int(tried.get("attempts") or 0))
 
     def done(self, name: str) -> None:
         """Forget a processed message (durably)."""
         remove_file(self.folder / _checked(name))
+        (self.tries / _state(name)).unlink(missing_ok=True)
 
     def processed(self, name: str) -> None:
         """The core has what this message meant, perhaps not yet on disk (its write was not
@@ -78,14 +119,102 @@ class Spool:
         names, self._processed = self._processed[:count], self._processed[count:]
         for name in names:
             (self.folder / name).unlink(missing_ok=True)
+            (self.tries / _state(name)).unlink(missing_ok=True)
         return len(names)
 
-    def set_aside(self, name: str) -> None:
-        """Move a message that cannot be processed to ``failed/`` for the operator."""
+    def retry_later(self, name: str, *, attempts: int, delay: float, reason: str) -> None:
+        """Remember a failed try (durably): ``names`` leaves the mail out for ``delay`` seconds."""
+        _checked(name)
+        ensure_dir(self.tries)
+        state = {"attempts": attempts, "next_at": time.time() + delay, "reason": reason}
+        atomic_write_bytes(self.tries / _state(name), encode(state))
+
+    def set_aside(self, name: str, info: dict[str, Any] | None = None) -> None:
+        """Move a message that cannot be processed to ``failed/`` for the operator; ``info``
+        (JSON) is kept beside it. Its description is written first: a crash between the two
+        leaves the mail waiting, never set aside without it."""
         ensure_dir(self.failed)
+        atomic_write_bytes(self.failed / _state(name), encode(info or {}))
         os.replace(self.folder / _checked(name), self.failed / name)
         fsync_dir(self.failed)
         fsync_dir(self.folder)
+        (self.tries / _state(name)).unlink(missing_ok=True)
+
+    def set_aside_list(self) -> list[SetAside]:
+        """What was set aside, oldest first (a mail an earlier release set aside has no info)."""
+        found = []
+        for name in _mail_files(self.failed):
+            try:
+                envelope = _envelope_of(self.failed / name)
+            except FileNotFoundError:
+                continue  # put back meanwhile
+            found.append(SetAside(name, envelope, _json(self.failed / _state(name))))
+        return found
+
+    def read_set_aside(self, name: str) -> Spooled:
+        payload = (self.failed / _checked(name)).read_bytes()
+        header, _, raw = payload.partition(b"\n")
+        envelope = json.loads(header) if header.strip() else {}
+        return Spooled(name, envelope if isinstance(envelope, dict) else {}, raw)
+
+    def mark_told(self, name: str) -> None:
+        """The sender was told that this mail was set aside."""
+        path = self.failed / _state(_checked(name))
+        info = _json(path)
+        if info and (self.failed / name).exists():
+            atomic_write_bytes(path, encode({**info, "told": True}))
+
+    def put_back(self, name: str) -> bool:
+        """Return a set-aside mail to the spool with no tries counted (the running service
+        finds it at its next look); False when there is no such mail set aside."""
+        _checked(name)
+        try:
+            os.replace(self.failed / name, self.folder / name)
+        except FileNotFoundError:
+            return False
+        fsync_dir(self.folder)
+        fsync_dir(self.failed)
+        remove_file(self.failed / _state(name))
+        (self.tries / _state(name)).unlink(missing_ok=True)
+        return True
+
+    def _tried(self) -> dict[str, dict[str, Any]]:
+        try:
+            entries = os.listdir(self.tries)
+        except FileNotFoundError:
+            return {}
+        return {n[:-len(".json")]: _json(self.tries / n) for n in entries
+                if n.endswith(SUFFIX + ".json") and not is_temp_file(n)}
+
+
+def _mail_files(folder: Path) -> list[str]:
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in entries if n.endswith(SUFFIX) and not is_temp_file(n))
+
+
+def _envelope_of(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as f:
+        header = f.readline(1 << 20)
+    envelope = json.loads(header) if header.strip() else {}
+    return envelope if isinstance(envelope, dict) else {}
+
+
+def _json(path: Path) -> dict[str, Any]:
+    data = read_bytes(path)
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _state(name: str) -> str:
+    return _checked(name) + ".json"
 
 
 def _checked(name: str) -> str:

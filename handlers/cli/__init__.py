@@ -10,7 +10,7 @@ def main() -> None:
     """webnaccs-bot: WebNACCS処理方式の追加申込 assistant for Slack, email and the terminal."""
 
 
-from handlers.cli import applications, conversation, database, operations  # noqa: E402  (they register on main)
+from handlers.cli import applications, conversation, database, inbound, operations  # noqa: E402  (they register on main)
 
-__all__ = ["applications", "conversation", "database", "main", "operations"]
+__all__ = ["applications", "conversation", "database", "inbound", "main", "operations"]
 from handlers.cli import checks  # noqa: E402, F401  (reminders, doctor, --version)

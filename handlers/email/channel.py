@@ -7,6 +7,12 @@ bounce addresses of messages it sent (550 otherwise); DATA above ``max_size`` is
 250 — 451 when the spool cannot take it, so the sending server tries again. One worker
 processes the spool in arrival order and removes each file once the core has saved what it
 meant; files left by a crash are processed at start.
+
+A mail is read in a thread of its own under a time budget (``budget``): one that takes longer
+is abandoned and the worker goes on. A failure is classified (``failures``): a temporary one
+(disk, database) is tried again with backoff and jitter, the tries kept with the spooled mail
+so a restart goes on where it was; what can never succeed is set aside for the operator
+(``webnaccs-bot inbound``) and its sender told once (``set_aside``).
 """
 
 from __future__ import annotations
@@ -21,18 +27,19 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.service import Service
 from handlers import intake, metrics
-from handlers.email import bounces, listener
+from handlers.email import bounces, failures, listener, set_aside
 from handlers.email.addresses import Addresses
+from handlers.email.budget import Budget, run_within
+from handlers.email.failures import Backoff
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
-from handlers.outbox import Sender
-from store.spool import Spooled
+from handlers.outbox import Retry, Sender
+from store.spool import SetAside, Spooled
 
 log = logging.getLogger("webnaccs.email")
 
 MAX_SIZE = 10 * 1024 * 1024  # bytes of one inbound mail; larger ones get 552
 IDLE_TIMEOUT = 120  # seconds without a complete command, DATA included (10 MB at ~90 kB/s)
-ATTEMPTS = 3  # tries at processing one spooled mail before it is set aside for the operator
 
 
 class MailSpool(Protocol):
@@ -53,7 +60,13 @@ class MailSpool(Protocol):
 
     def release(self, count: int) -> int: ...
 
-    def set_aside(self, name: str) -> None: ...
+    def retry_later(self, name: str, *, attempts: int, delay: float, reason: str) -> None: ...
+
+    def set_aside(self, name: str, info: dict[str, Any] | None = None) -> None: ...
+
+    def set_aside_list(self) -> list[SetAside]: ...
+
+    def mark_told(self, name: str) -> None: ...
 
 
 class EmailChannel:
@@ -63,8 +76,8 @@ class EmailChannel:
 
     def __init__(self, *, service: Service, addresses: Addresses, spool: MailSpool, sender: MailSender,
                  processor: Processor, host: str, port: int, max_size: int = MAX_SIZE,
-                 process: bool = True, retry_delay: float = 1.0, rescan: float = 30.0,
-                 max_connections: int = listener.MAX_CONNECTIONS) -> None:
+                 process: bool = True, backoff: Backoff | None = None, time_budget: float = 20.0,
+                 rescan: float = 30.0, lang: str = "ja", max_connections: int = listener.MAX_CONNECTIONS) -> None:
         self.service = service
         self.host = host
         self.port = port
@@ -72,7 +85,11 @@ class EmailChannel:
         self.max_connections = max_connections  # open at once; more are answered 421
         self.connections: listener.Connections | None = None
         self.process = process  # False only in tests that stop between 250 and processing
-        self.retry_delay = retry_delay
+        self.backoff = backoff or Backoff()
+        self.time_budget = time_budget  # seconds to read one mail (WEBNACCS_MAIL_TIME_BUDGET)
+        self.lang = lang
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._untold = True  # set-aside mails whose sender may not have been told yet
         self.rescan = rescan
         self._queued: set[str] = set()
         self._rescanning: asyncio.Task[None] | None = None
@@ -124,6 +141,9 @@ class EmailChannel:
             self._server = None
         if self._rescanning is not None:
             self._rescanning.cancel()
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         if self._worker is not None:
             self._stopping = True  # what is still queued stays in the spool for the next start
             self._queue.put_nowait(None)
@@ -166,7 +186,7 @@ class EmailChannel:
         raw = envelope.original_content or b""
         try:
             name = await intake.run(self.spool.put, raw, meta)
-        except OSError as e:
+        except Exception as e:  # a disk or a database: never a 250 without the mail kept
             log.error("cannot spool an inbound mail: %s", e)
             return "451 4.3.0 Temporarily unable to accept the message, please try again later"
         if self.process:
@@ -174,6 +194,9 @@ class EmailChannel:
         return f"250 2.0.0 OK queued as {name.split('.')[0]}"
 
     def _enqueue(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
         if name not in self._queued:
             self._queued.add(name)
             self._queue.put_nowait(name)
@@ -189,6 +212,9 @@ class EmailChannel:
             await asyncio.sleep(every)
             try:
                 await self._rescan()
+                if self._untold:
+                    self._untold = False
+                    await self._tell_untold()
             except Exception:
                 log.exception("looking for waiting mail failed")
 
@@ -200,34 +226,116 @@ class EmailChannel:
                     return
                 if not self._stopping:
                     await self._process(name)
+            except Exception:  # the worker itself must go on with the next mail
+                log.exception("inbound mail %s: the worker failed; it is looked at again later", name)
             finally:
                 if name is not None:
                     self._queued.discard(name)
                 self._queue.task_done()
 
     async def _process(self, name: str) -> None:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                def read_and_process(name: str = name) -> Result:
-                    spooled = self.spool.read(name)
-                    return self.processor.process(spooled.raw, spooled.envelope)
-
-                with metrics.turn("email"):
-                    result = await asyncio.to_thread(read_and_process)
-            except FileNotFoundError:
-                return  # already processed and removed (a duplicate entry in the queue)
-            except Exception:
-                log.exception("processing inbound mail %s failed (attempt %d)", name, attempt)
-                if attempt < ATTEMPTS:
-                    await asyncio.sleep(self.retry_delay * attempt)
-                    continue
-                await asyncio.to_thread(self.spool.set_aside, name)
-                self.results.append((name, Result("failed")))
-                return
-            log.info("inbound mail %s: %s %s", name, result.action, result.reason)
-            self.results.append((name, result))
-            self.spool.processed(name)  # removed once a checkpoint has made its turn durable
+        try:
+            spooled = await asyncio.to_thread(self.spool.read, name)
+        except FileNotFoundError:
+            return  # already processed and removed (a duplicate entry in the queue)
+        except Exception as e:  # the spool itself (a disk, the database): the mail stays and waits
+            log.error("cannot read inbound mail %s from the spool: %s", name, e)
+            self._later(name, self.backoff.delay(1))
             return
+        try:
+            with metrics.turn("email"):
+                result = await run_within(lambda: self.processor.process(spooled.raw, spooled.envelope),
+                                          Budget(self.time_budget))
+        except Exception as e:
+            await self._failed(spooled, e)
+            return
+        log.info("inbound mail %s: %s %s", name, result.action, result.reason)
+        self.results.append((name, result))
+        self.spool.processed(name)  # removed once a checkpoint has made its turn durable
+
+    async def _failed(self, spooled: Spooled, error: Exception) -> None:
+        """Try the mail again later, or set it aside when it can never succeed (failures.py)."""
+        name, attempts, kind = spooled.name, spooled.attempts + 1, failures.kind_of(error)
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if not failures.gives_up(kind, attempts):
+            delay = self.backoff.delay(attempts)
+            if kind == failures.TEMPORARY:
+                log.warning("inbound mail %s: temporary failure (%s), try %d again in %.0f s",
+                            name, reason, attempts, delay)
+            else:
+                log.error("processing inbound mail %s failed (try %d, again in %.0f s)", name, attempts, delay,
+                          exc_info=error)
+            try:
+                await asyncio.to_thread(self.spool.retry_later, name, attempts=attempts, delay=delay,
+                                        reason=reason)
+            except Exception as e:  # the spool is where the trouble is: remember it here meanwhile
+                log.error("cannot record the try of inbound mail %s: %s", name, e)
+            self._later(name, delay)
+            return
+        log.error("inbound mail %s set aside after %d tries (%s): %s", name, attempts, kind, reason,
+                  exc_info=error if kind == failures.ERROR else None)
+        try:
+            described = await asyncio.to_thread(set_aside.describe, spooled.raw, spooled.envelope, self.addresses)
+        except Exception:  # a header block that cannot be read either: nobody to tell
+            log.exception("inbound mail %s: its headers cannot be read", name)
+            described = {"sender": "", "subject": "", "notify": None, "automatic": "unreadable_headers",
+                         "received_at": str(spooled.envelope.get("received_at") or "")}
+        info = {**described, "reason": kind, "error": reason, "attempts": attempts, "told": False,
+                "set_aside_at": self.service.clock.now().isoformat()}
+        try:
+            await asyncio.to_thread(self.spool.set_aside, name, info)
+        except Exception as e:
+            log.error("cannot set inbound mail %s aside: %s; it is tried again later", name, e)
+            self._later(name, self.backoff.delay(attempts))
+            return
+        self.results.append((name, Result("failed", kind)))
+        await self._tell(name, info, spooled.envelope)
+
+    async def _tell(self, name: str, info: dict[str, Any], envelope: dict[str, Any]) -> None:
+        """Tell the sender once that the mail was set aside (not a program's mail, see set_aside)."""
+        try:
+            lang = await asyncio.to_thread(self._lang_of, envelope)  # the store is not read on the loop
+            mail = set_aside.notice(self.sender.composer.renderer, self.addresses, name, info,
+                                    lang=lang, now=self.service.clock.now())
+            if mail is None:
+                return
+            await self.sender.deliver(mail, envelope_sender="")
+        except Exception as e:  # kept as not told; a temporary failure is tried again at the next look
+            log.warning("cannot tell the sender of inbound mail %s that it was set aside: %s", name, e)
+            self._untold = self._untold or isinstance(e, Retry)
+            return
+        await asyncio.to_thread(self.spool.mark_told, name)
+
+    async def _tell_untold(self) -> None:
+        for aside in await asyncio.to_thread(self.spool.set_aside_list):
+            if aside.info.get("told") is False and aside.info.get("notify"):
+                await self._tell(aside.name, aside.info, aside.envelope)
+
+    def _lang_of(self, envelope: dict[str, Any]) -> str:
+        """The language of the application a reply belongs to, else the service's default."""
+        for rcpt in envelope.get("rcpt_tos") or []:
+            token = self.addresses.token_of(str(rcpt))
+            if token is not None:
+                try:
+                    app = self.service.load(token[0])
+                except Exception:
+                    return self.lang
+                return app.lang if app is not None else self.lang
+        return self.lang
+
+    def _later(self, name: str, delay: float) -> None:
+        """Queue ``name`` again after ``delay`` seconds (the periodic look finds it, too)."""
+        if self._stopping:
+            return
+        old = self._timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        self._timers[name] = asyncio.get_running_loop().call_later(delay, self._due, name)
+
+    def _due(self, name: str) -> None:
+        self._timers.pop(name, None)
+        if not self._stopping:
+            self._enqueue(name)
 
 
 class Gate:

@@ -84,11 +84,15 @@ class MailSender:
             mail = await asyncio.to_thread(self._compose, message)
         except Unsendable as e:
             raise Permanent(str(e)) from e
-        to = str(mail["To"])
+        await self.deliver(mail, envelope_sender=self.envelope_for(message))
+
+    async def deliver(self, mail: EmailMessage, *, envelope_sender: str) -> None:
+        """A mail already built, to its ``To`` (``envelope_sender`` "" is the null sender);
+        ``Retry``/``Permanent`` as for the outbox."""
         if self.relay is None:
             await self._write(mail)
         else:
-            await self._relay(mail, to, self.envelope_for(message))
+            await self._relay(mail, str(mail["To"]), envelope_sender)
 
     def envelope_for(self, message: dict[str, Any]) -> str:
         """The bounce address of this message when the configured sender is the bot's own

@@ -28,8 +28,10 @@ from bot import commands as C
 from bot import intents
 from bot.ports import Store
 from bot.service import Outcome, Person, Service
-from handlers.email import bounces, fillin, quotes, replied
+from handlers.email import bounces, budget, fillin, quotes, replied
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
+from handlers.email.budget import OverBudget
+from handlers.email.failures import Unreadable
 from handlers.email.reading import Inbound, read
 
 log = logging.getLogger("webnaccs.email")
@@ -62,8 +64,15 @@ class Processor:
         recipients = [str(r) for r in envelope.get("rcpt_tos") or []]
         bounce = bounces.first_token(self.addresses, recipients)
         if bounce is not None:
+            budget.act()
             return Result(*bounces.handle(self.service, self.store, self.addresses, raw, envelope, bounce))
-        mail = read(raw, envelope_sender=envelope.get("mail_from"), markers=self.markers)
+        try:
+            mail = read(raw, envelope_sender=envelope.get("mail_from"), markers=self.markers)
+        except OverBudget:
+            raise
+        except Exception as e:  # the mail itself, not the service: trying again will not help
+            raise Unreadable(f"{type(e).__name__}: {e}") from e
+        budget.check()
         if mail.limited:
             log.warning("mail %s read only in part: %s", mail.key, mail.limited)
         if mail.automatic:
@@ -108,15 +117,14 @@ class Processor:
         if draft is None:  # filed, or ended: every word works as in Slack (取下げ, 申込書, 新規 …)
             if not text:
                 said = C.Resume(person=person, key=mail.key, replayable=True)
-            return self._result(self.service.dispatch(said))
+            return self._dispatch(said)
         values = fillin.parse(text, self.labels)
         current = draft.conversation.get("field")
         if len(values) == 1 and current in values:
             said = intents.read(values[current], person=person, key=mail.key, replayable=True)
-            return self._result(self.service.dispatch(said))
+            return self._dispatch(said)
         if values:
-            return self._result(self.service.dispatch(C.Fill(
-                person=person, values=values, key=mail.key, replayable=True)), "filled")
+            return self._dispatch(C.Fill(person=person, values=values, key=mail.key, replayable=True), "filled")
         if not text:  # nothing written above the quote: the current question again
             said = C.Start(person=person, key=mail.key, replayable=True)
         elif isinstance(said, C.Answer | C.Submit):
@@ -125,7 +133,7 @@ class Processor:
             # A reply to an earlier question mail answers that question (登録 only an old summary).
             if asked is not None and asked != current and (isinstance(said, C.Answer) or asked == "confirm"):
                 said = C.Answer(person=person, key=mail.key, text=text, replayable=True, field=asked)
-        return self._result(self.service.dispatch(said))
+        return self._dispatch(said)
 
     # --- a new mail to the bot's address --------------------------------------------------
 
@@ -142,10 +150,10 @@ class Processor:
         if self.service.open_draft(person) is not None:
             # Answers come only by reply: send the current question with its reply address.
             command: C.Command = C.ShowStatus(**common) if isinstance(said, C.ShowStatus) else C.Start(**common)
-            return self._result(self.service.dispatch(command))
+            return self._dispatch(command)
         values = fillin.parse(text, self.labels)
         if values:
-            return self._result(self.service.dispatch(C.Fill(**common, values=values)), "filled")
+            return self._dispatch(C.Fill(**common, values=values), "filled")
         past = self.service.applications_of(person)
         if isinstance(said, C.ShowStatus):
             command = C.ShowStatus(**common)
@@ -156,9 +164,13 @@ class Processor:
             command = C.Start(**common, lang=lang)
         else:  # someone with a filed application: where it stands, a new one on 新規
             command = C.Resume(**common)
-        return self._result(self.service.dispatch(command))
+        return self._dispatch(command)
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _dispatch(self, command: C.Command, action: str = "handled") -> Result:
+        budget.act()  # the first write: from here the mail is no longer abandoned for time
+        return self._result(self.service.dispatch(command), action)
 
     @staticmethod
     def _result(outcome: Outcome, action: str = "handled") -> Result:
@@ -167,6 +179,7 @@ class Processor:
 
     def _audit(self, app_id: str, mail: Inbound, reason: str) -> None:
         """Record an ignored mail in the application's audit trail (once per Message-ID)."""
+        budget.act()
         if self.store.mark_seen("email-ignored", mail.key):
             self.service.note(app_id, actor=person_key(mail.sender or ""), action="mail_ignored",
                               reason=reason)

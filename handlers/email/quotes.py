@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from mailparser_reply.parser import EmailMessage as ReplyParser
 
+from handlers.email import budget
 from handlers.email import courtesy as C
 
 MAX_LINES = 5_000  # lines of a mail's text that are read; reading.read cuts the text to them
@@ -53,7 +54,9 @@ def answer_text(text: str, markers: Iterable[str] = ()) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n", MAX_LINES)[:MAX_LINES]
     markers = [m for m in markers if m]
     top = _cut_at_quote_header(_cut_at_marker(lines, markers))
+    budget.check()  # the steps of the reading stop when the mail's time budget is spent
     answer, only_intro = _tidy(_library_cut([x for x in top if not _QUOTED.match(x)]))
+    budget.check()
     rest = lines[len(top):]
     if (answer and not only_intro) or not any(_QUOTED.match(x) for x in rest):
         return answer

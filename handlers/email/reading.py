@@ -19,7 +19,7 @@ from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
 from typing import Any
 
-from handlers.email import autoreply, policies, quotes
+from handlers.email import autoreply, budget, policies, quotes
 from handlers.email.addresses import single_address
 from handlers.email.charsets import decode_bytes, decode_iso2022jp, decode_part
 from handlers.email.headers import Headers
@@ -54,6 +54,7 @@ def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()
     """``markers``: the lines our mails ask to reply above (they tell the quote for the
     auto-reply check; any ``##- … -##`` line does too)."""
     msg, limited = parse(raw)
+    budget.check()  # a step of the reading: a mail over its time budget stops here
     headers = Headers(msg)
     message_id, key = identity(headers, raw)
     sender = single_address(headers.get("From"))
@@ -61,6 +62,7 @@ def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()
     why = autoreply.by_headers(headers, msg.get_content_type(), envelope_sender)
     limited = limited or (HEADER_TOO_LONG if headers.too_long else None)
     text, cut = _capped(body_text(msg))
+    budget.check()
     if why is None:
         why = autoreply.by_content(text, markers)
     return Inbound(key=key, message_id=message_id, sender=sender, subject=subject, text=text,

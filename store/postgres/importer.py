@@ -88,10 +88,18 @@ def _copy_secret(target: PgStore, secret: str) -> None:
 
 def _copy_spool(spool: Spool, target: PgStore) -> int:
     copied = 0
-    for name in spool.names():
+    for name in spool.waiting():  # with the tries they had (due again at once)
         mail = spool.read(name)
         with target._conn() as (conn, _):
-            done = conn.execute("INSERT INTO spool (name, envelope, raw) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                                (name, Jsonb(mail.envelope), mail.raw))
+            done = conn.execute("INSERT INTO spool (name, envelope, raw, attempts) VALUES (%s, %s, %s, %s) "
+                                "ON CONFLICT DO NOTHING", (name, Jsonb(mail.envelope), mail.raw, mail.attempts))
+        copied += done.rowcount
+    for aside in spool.set_aside_list():  # still set aside, for `webnaccs-bot inbound`
+        mail = spool.read_set_aside(aside.name)
+        with target._conn() as (conn, _):
+            done = conn.execute("INSERT INTO spool (name, envelope, raw, status, attempts, reason, info) "
+                                "VALUES (%s, %s, %s, 'failed', %s, %s, %s) ON CONFLICT DO NOTHING",
+                                (aside.name, Jsonb(mail.envelope), mail.raw, int(aside.info.get("attempts") or 0),
+                                 str(aside.info.get("reason") or ""), Jsonb(aside.info)))
         copied += done.rowcount
     return copied

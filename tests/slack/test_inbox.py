@@ -145,3 +145,48 @@ async def test_socket_mode_dm_is_saved_when_its_envelope_is_acknowledged(make_bo
         assert draft is not None and "slack-event:EvSock1" in draft.inbound
     finally:
         await running.stop()
+
+
+class _FullDisk:
+    """The journal module's ``os`` with a disk that is full: every write fails (ENOSPC)."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def write(self, fd, data):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+async def test_a_dm_whose_write_fails_on_a_full_disk_is_not_acknowledged_and_nothing_is_half_stored(
+        slack: Slack, monkeypatch):
+    import os as real_os
+
+    from store.tiny import journal
+
+    data_dir = slack.bot.config.data_dir
+
+    def journal_bytes() -> int:
+        return sum(p.stat().st_size for p in (data_dir / "journal").glob("*"))
+
+    before = journal_bytes()
+    monkeypatch.setattr(journal, "os", _FullDisk(real_os))
+    body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+                             "text": "こんにちは", "ts": "1.0"}, event_id="EvNoSpace1")
+    status, _ = await slack.post(body, "application/json")
+    assert status >= 500  # not a 200: Slack sends it again
+    assert journal_bytes() == before  # the failed line was cut back: nothing of it on disk
+    person = await slack.channel.people.person(APPLICANT)
+    assert slack.bot.service.open_draft(person) is None  # nor in memory
+    assert slack.bot.store.pending_outbox() == []  # and no reply queued
+
+    monkeypatch.setattr(journal, "os", real_os)  # space again: Slack's retry is taken once
+    status, _ = await slack.post(body, "application/json", {**sign(body), "X-Slack-Retry-Num": "1"})
+    assert status == 200
+    await slack.handled("slack-event:EvNoSpace1")
+    await slack.delivered()
+    assert len(slack.questions()) == 1
