@@ -12,12 +12,10 @@ our own, so tests that build several services in one process never register twic
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -117,10 +115,14 @@ def counted(senders: Mapping[str, Sender]) -> dict[str, Sender]:
 # --- the state of things, at scrape --------------------------------------------------------------
 
 
+class _Counting(Protocol):
+    def counts(self) -> tuple[int, int]: ...
+
+
 class _Watched(Collector):
-    def __init__(self, store: Store, data_dir: Path, census: Census) -> None:
+    def __init__(self, store: Store, spool: _Counting, census: Census) -> None:
         self.store = store
-        self.spool = data_dir / "spool"
+        self.spool = spool
         self.census = census
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -130,11 +132,12 @@ class _Watched(Collector):
         yield pending
         spooled = GaugeMetricFamily("webnaccs_inbound_spooled", "Inbound mails in the spool: accepted (250) and "
                                     "not yet released by a checkpoint")
-        spooled.add_metric([], _files(self.spool, ".mail"))
+        waiting, set_aside = self.spool.counts()
+        spooled.add_metric([], waiting)
         yield spooled
         aside = GaugeMetricFamily("webnaccs_inbound_failed", "Inbound mails set aside in spool/failed/ after "
                                   "failing to be processed (for the operator)")
-        aside.add_metric([], _files(self.spool / "failed", ".mail"))
+        aside.add_metric([], set_aside)
         yield aside
         taken = self.census.latest()
         if taken is None:  # the first census is still under way
@@ -164,28 +167,28 @@ def _per_channel(messages: list[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _files(folder: Path, suffix: str) -> int:
-    try:
-        return sum(1 for n in os.listdir(folder) if n.endswith(suffix) and not n.startswith("."))
-    except FileNotFoundError:
-        return 0
 
 
 _watching: list[Collector] = []
 
 
-def watch(store: Store, data_dir: Path, *, every: float = CENSUS_SECONDS) -> Census:
-    """Show the state of ``store`` (and the spool under ``data_dir``) at each scrape, instead of
+def watch(store: Store, spool: _Counting, *, every: float = CENSUS_SECONDS) -> Census:
+    """Show the state of ``store`` (and of the inbound ``spool``) at each scrape, instead of
     whatever was watched before; returns the census, started."""
-    for old in _watching:
-        REGISTRY.unregister(old)
-    _watching.clear()
+    unwatch()
     census = Census(store, every=every)
-    collector = _Watched(store, data_dir, census)
+    collector = _Watched(store, spool, census)
     REGISTRY.register(collector)
     _watching.append(collector)
     census.start()
     return census
+
+
+def unwatch() -> None:
+    """Stop showing what ``watch`` showed (its store may be closed next)."""
+    for old in _watching:
+        REGISTRY.unregister(old)
+    _watching.clear()
 
 
 def instrument(channels: list[Any]) -> list[Any]:

@@ -130,12 +130,13 @@ def run(bot: Bot) -> int:
             if refused is None:
                 raise
             return startup.say_refused(bot, refused)
-        census = metrics.watch(bot.store, bot.config.data_dir)
+        census = metrics.watch(bot.store, bootstrap.spool(bot))
         print(startup.started(bot, running.port, [c.name for c in running.channels]), flush=True)
         ready.ready(f"serving on {bot.config.http_host}:{running.port}")
         await stop.wait()
         ready.stopping()
         census.stop()
+        metrics.unwatch()
         await running.stop()
         return 0
 

@@ -73,6 +73,10 @@ class Spool:
         done = set(self._processed)
         return [n for n in _mail_files(self.folder) if n not in done]
 
+    def counts(self) -> tuple[int, int]:
+        """(mails in the spool — accepted and not yet released by a checkpoint —, set aside)."""
+        return len(_mail_files(self.folder)), len(_mail_files(self.failed))
+
     def retrying(self) -> list[SetAside]:
         """Waiting mails with failed tries, oldest first; ``info``: attempts, next_at (ISO), reason."""
         tried = self._tried()

@@ -84,6 +84,13 @@ class PgSpool:
                                 "ORDER BY received_seq").fetchall()
         return [SetAside(r[0], dict(r[1]), dict(r[2] or {})) for r in rows]
 
+    def counts(self) -> tuple[int, int]:
+        """(mails waiting to be processed, set aside), over every replica."""
+        with self._store._conn() as (conn, _):
+            row = conn.execute("SELECT count(*) FILTER (WHERE status = 'waiting'), "
+                               "count(*) FILTER (WHERE status = 'failed') FROM spool").fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def retrying(self) -> list[SetAside]:
         """Waiting mails with failed tries, oldest first; ``info``: attempts, next_at (ISO), reason."""
         with self._store._conn() as (conn, _):

@@ -88,3 +88,23 @@ def test_db_import_brings_waiting_mail_with_its_tries_and_what_was_set_aside(tmp
             assert (listed.name, listed.info["reason"], listed.info["told"]) == (aside, "time_budget", True)
         finally:
             target.close()
+
+
+def test_metrics_count_waiting_and_set_aside_mail_on_both_backends(backend, tmp_path):
+    """``/metrics`` reads these counts: on PostgreSQL the spool is a table, not files (both
+    gauges showed 0 there)."""
+    from handlers import metrics
+    from store import TinyStore
+
+    spool = spool_on(backend, tmp_path)
+    names = [spool.put(RAW, ENVELOPE) for _ in range(3)]
+    spool.set_aside(names[0], {"reason": "error", "attempts": 5})
+    assert spool.counts() == (2, 1)
+    store = TinyStore(tmp_path / "data") if backend.kind == "tiny" else backend()
+    census = metrics.watch(store, spool, every=3600)
+    try:
+        found = metrics.exposition().decode()
+    finally:
+        census.stop()
+        metrics.unwatch()
+    assert "webnaccs_inbound_spooled 2.0" in found and "webnaccs_inbound_failed 1.0" in found
