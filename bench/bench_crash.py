@@ -282,7 +282,7 @@ async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
               note=f"{r['notices_unexpected']} unexpected"),
         count(f"{name}: Slack duplicates", r["slack_duplicates"], r["slack_posts"],
               note=f"chat.postMessage with the same outbox id or the same text to the same channel for the same "
-                   f"step: {slack_kinds}"),
+                   f"step: {slack_kinds}" + "".join(f"; {e}" for e in r["slack_duplicates_examples"][:3])),
         count(f"{name}: mail resends (same Message-ID)", r["mail_resends_same_message_id"], r["mails_received"]),
         count(f"{name}: mail duplicates (distinct Message-ID)", r["mail_duplicates_distinct_message_id"],
               r["mails_received"], note=f"the same notice or question to the same person: notices "

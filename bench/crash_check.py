@@ -122,11 +122,13 @@ def expected_notices(told: list[tuple[Applicant, str]], decided: list[dict[str, 
     return expected
 
 
-def slack_posts(calls: list[Call]) -> tuple[Counter[tuple[str, ...]], dict[str, int], int]:
-    """(notices delivered by (channel, recipient, notice, number), duplicates by kind, posts)."""
+def slack_posts(calls: list[Call]) -> tuple[Counter[tuple[str, ...]], dict[str, int], int, list[str]]:
+    """(notices delivered by (channel, recipient, notice, number), duplicates by kind, posts,
+    a few of the duplicates: channel and the start of the text)."""
     delivered: Counter[tuple[str, ...]] = Counter()
     same: Counter[tuple[str, ...]] = Counter()
     kind_of: dict[tuple[str, ...], str] = {}
+    texts: dict[tuple[str, ...], str] = {}
     posts = 0
     for call in calls:
         if call.method != "chat.postMessage" or call.status != 200:
@@ -152,11 +154,14 @@ def slack_posts(calls: list[Call]) -> tuple[Counter[tuple[str, ...]], dict[str, 
             key = ("text", channel, text)
         same[key] += 1
         kind_of[key] = kind
+        texts[key] = text
     twice: dict[str, int] = defaultdict(int)
+    examples: list[str] = []
     for key, c in same.items():
         if c > 1:
             twice[kind_of[key]] += c - 1
-    return delivered, dict(twice), posts
+            examples.append(f"{c}× {kind_of[key]} {key[1]}: {texts[key][:60]!r}")
+    return delivered, dict(twice), posts, examples[:8]
 
 
 def sink_mails(received: list[tuple[str, list[str], bytes]]) -> tuple[Counter[tuple[str, ...]], dict[str, Any]]:
@@ -199,7 +204,7 @@ def check(drill: Any, view: View) -> dict[str, Any]:
     told, decided = d.pop("told"), d.pop("decided")
     result.update(d)
     expected = expected_notices(told, decided)
-    slack_delivered, slack_twice, posts = slack_posts(drill.mock.calls)
+    slack_delivered, slack_twice, posts, slack_examples = slack_posts(drill.mock.calls)
     mail_delivered, mail = sink_mails(drill.sink.received)
     delivered = slack_delivered + mail_delivered
     result.update({
@@ -207,6 +212,7 @@ def check(drill: Any, view: View) -> dict[str, Any]:
         "notices_missing": sum(max(0, c - delivered[k]) for k, c in expected.items()),
         "notices_unexpected": sum(c for k, c in delivered.items() if k not in expected),
         "slack_posts": posts, "slack_duplicates": sum(slack_twice.values()), "slack_duplicates_by_kind": slack_twice,
+        "slack_duplicates_examples": slack_examples,
         **mail,
         "walk_failures": drill.failures[:5], "walk_failure_count": len(drill.failures),
     })
