@@ -254,6 +254,7 @@ async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
     r, files = info, info["files"]
     where = "PostgreSQL, 2 replicas" if backend == "postgres" else "TinyDB"
     killed_unreadable = sum(1 for k in d.kills if k.get("unreadable"))
+    checked = sum(1 for k in d.kills if "unreadable" in k)  # TinyDB: after every kill
     torn_at_kills = sum(k.get("torn_last_lines", 0) for k in d.kills)
     per_replica = [sum(1 for k in d.kills if k["replica"] == n) for n in range(info["replicas"])]
     slack_kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["slack_duplicates_by_kind"].items())) or "none"
@@ -263,7 +264,7 @@ async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
               len(d.kills), len(d.kills), note=f"{info['seconds']:.0f} s, seed {seed}, kills per replica "
               f"{per_replica}, {sum(k['during_start'] for k in d.kills)} during start-up", **info),
         count(f"{name}: files unreadable (after the kills / at the end)", killed_unreadable + files["unreadable"],
-              len(d.kills) + files["json_files"] + files["jsonl_files"],
+              checked + files["json_files"] + files["jsonl_files"],
               note=f"{killed_unreadable} kills left an unreadable file, {files['unreadable']} at the end "
                    f"({files['json_files']} JSON and {files['jsonl_files']} JSON-lines files, {files['bad_lines']} "
                    f"bad lines); torn last lines: {torn_at_kills} left by kills, {files['torn_last_lines']} at the "
