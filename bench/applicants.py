@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -59,7 +59,7 @@ class Step:
     statuses: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     resent_as: str | None = None  # the key of the message sent again when no answer came
-    incarnation: int = 0  # which start of the service acknowledged it (crash drill)
+    incarnation: Any = 0  # which process acknowledged it (crash drill: replica and start)
 
     @property
     def turn(self) -> float:
@@ -76,13 +76,13 @@ class Late(Exception):
 
 
 class Hooks:
-    """For the crash drill: which start of the service is running (stamped on each ack), and a
-    check run while an answer is late — True when the message is known to be lost (the process
-    that acknowledged it is dead and the store does not have it)."""
+    """For the crash drill: which process answered at an endpoint (a URL or an SMTP port;
+    stamped on each ack), and a check run while an answer is late — True when the message is
+    known to be lost (the process that acknowledged it is dead and the store does not have it)."""
 
-    def __init__(self, incarnation: Callable[[], int] | None = None,
+    def __init__(self, incarnation: Callable[[Any], Any] | None = None,
                  lost: Callable[[Any, Step], Awaitable[bool]] | None = None) -> None:
-        self.incarnation = incarnation or (lambda: 0)
+        self.incarnation = incarnation or (lambda endpoint: 0)
         self.lost = lost
 
 
@@ -124,10 +124,11 @@ async def _until_answered(owner: Any, waiters: Any, key: str, step: Step, done: 
 class SlackApplicant:
     def __init__(self, user: str, *, url: str, session: aiohttp.ClientSession, mock: BenchSlack,
                  start_date: str, patience: float = 60.0, ack_timeout: float = 10.0,
-                 hooks: Hooks = NO_HOOKS) -> None:
+                 hooks: Hooks = NO_HOOKS, fallback: Sequence[str] = ()) -> None:
         self.user = user
         self.hooks = hooks
         self.url = url
+        self.urls = [url, *fallback]  # a retry goes to the next (replicas behind a balancer)
         self.session = session
         self.mock = mock
         self.patience = patience
@@ -147,23 +148,25 @@ class SlackApplicant:
 
     async def post(self, step: Step, body: str, *, retry: bool) -> None:
         """POST until acknowledged (200). A refused connection, a timeout or a 5xx is retried
-        with the same event id, as Slack does; anything else is recorded and not retried."""
+        with the same event id, as Slack does (to the next of ``urls``, as a balancer would);
+        anything else is recorded and not retried."""
         attempt = 0
         while True:
+            url = self.urls[attempt % len(self.urls)]
             headers = {"Content-Type": "application/json", **sign(body, secret=SIGNING_SECRET)}
             if attempt:
                 headers["X-Slack-Retry-Num"] = str(attempt)
                 headers["X-Slack-Retry-Reason"] = "http_error"
             began = time.perf_counter()
             try:
-                async with self.session.post(self.url, data=body.encode(), headers=headers,
+                async with self.session.post(url, data=body.encode(), headers=headers,
                                              timeout=aiohttp.ClientTimeout(total=self.ack_timeout)) as r:
                     await r.read()
                     step.ack_latencies.append(time.perf_counter() - began)
                     step.statuses.append(r.status)
                     if r.status == 200:
                         step.acked = time.perf_counter()
-                        step.incarnation = self.hooks.incarnation()
+                        step.incarnation = self.hooks.incarnation(url)
                         return
                     if r.status < 500 or not retry:
                         step.errors.append(f"http {r.status}")
@@ -233,10 +236,12 @@ def parse(raw: bytes) -> EmailMessage:
 
 class MailApplicant:
     def __init__(self, address: str, *, port: int, sink: BenchSink, start_date: str,
-                 patience: float = 60.0, timeout: float = 10.0, hooks: Hooks = NO_HOOKS) -> None:
+                 patience: float = 60.0, timeout: float = 10.0, hooks: Hooks = NO_HOOKS,
+                 fallback: Sequence[int] = ()) -> None:
         self.address = address.lower()
         self.hooks = hooks
         self.port = port
+        self.ports = [port, *fallback]  # a retry goes to the next (several MX hosts)
         self.sink = sink
         self.patience = patience
         self.timeout = timeout
@@ -249,9 +254,13 @@ class MailApplicant:
 
     async def send(self, step: Step, raw: bytes, to: str, *, retry: bool = True) -> None:
         """One SMTP transaction, retried (same Message-ID) until DATA is answered 250.
-        ``ack_latencies`` time DATA alone: from the client sending it to the 250."""
+        ``ack_latencies`` time DATA alone: from the client sending it to the 250. A failed
+        attempt is retried at the next of ``ports``, as a mail server tries the next MX host."""
+        attempt = 0
         while True:
-            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port, timeout=self.timeout)
+            port = self.ports[attempt % len(self.ports)]
+            attempt += 1
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=self.timeout)
             try:
                 await client.connect()
                 await client.ehlo()
@@ -264,7 +273,7 @@ class MailApplicant:
                 step.ack_latencies.append(time.perf_counter() - began)
                 step.statuses.append(response.code)
                 step.acked = time.perf_counter()
-                step.incarnation = self.hooks.incarnation()
+                step.incarnation = self.hooks.incarnation(port)
                 return
             except aiosmtplib.SMTPResponseException as e:
                 step.statuses.append(e.code)
@@ -316,7 +325,7 @@ class MailApplicant:
                 return True
             return False
         number = mail.headers.get("X-WebNACCS-Acceptance-Number")
-        if number and mail.notice in (None, "acknowledgment"):  # filing sends one mail (12.8)
+        if number and mail.notice in (None, "acknowledgment"):  # the filing's reply, or its 受付完了
             self.acceptance_number = str(number)
             return True
         return False

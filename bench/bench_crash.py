@@ -1,35 +1,36 @@
 """Crash drill: SIGKILL the service (``python -m handlers serve``) at random moments while
 applicants work in Slack and by mail and reviewers decide from the command line; restart it each
-time; then check that nothing acknowledged was lost and every notice went out exactly once.
+time; then check that nothing acknowledged was lost, no file was left unreadable, and count what
+was delivered more than once.
 
+* Backends: TinyDB (one process on one data directory) or, with ``--backend postgres``, two
+  replicas on one database (each its own ports and data directory). Applicants are spread over
+  the replicas; a Slack request or a mail that fails is retried at the other one (as a balancer
+  and a second MX host would), and the kills alternate between them.
 * Load: waves of Slack and mail applicants (as in ``bench_load``), each walking to filing; Slack
   requests that fail (refused, reset, no answer within 3 s, 5xx) are retried with the same event
   id, as Slack does; mails are resent with the same Message-ID until DATA gets its 250. Every
   filing is then decided with ``python -m handlers review approve|reject|return`` (exit 0 =
   acknowledged), while the service keeps being killed.
-* Kills: after a random time up (0.3–2.5 s after it listens; one in ten during start-up), SIGKILL,
-  and start it again at once. Waves keep coming until the kills are done; then the last start
-  runs until every applicant is done and the outbox is empty, and is stopped with SIGTERM.
+* Kills: 0.3–2.5 s after the target listens (one in ten during start-up instead: the replica
+  that is starting), SIGKILL, and start it again at once; with TinyDB every file of the data
+  directory is checked between the kill and the restart. Waves keep coming until the kills are
+  done; then the services run until every applicant is done and the outbox is empty, and are
+  stopped with SIGTERM.
 * An applicant whose acknowledged message got no answer, when the process that acknowledged it
-  is dead and the store does not have it, types it again (a new message): that answer was
-  *lost*, and is counted.
-* Checks (on the data dir, the Slack mock's calls and the relay sink's mails): every JSON file
-  under the data dir parses; every acknowledged Slack event id and Message-ID is in its
-  application's ``inbound``; every acknowledged filing is filed under the number the applicant
-  was told; every decision the CLI acknowledged is applied; every notice that follows from
-  those (受付完了, the decision, ID通知; Slack DM and mails) arrived, and how many arrived twice.
+  is dead (or the mail is no longer in the spool) and the store does not have it, types it again
+  (a new message): that answer was *lost*, and is counted.
+* Checks: ``bench.crash_state`` (what the store holds, read through its code without writing;
+  every file readable) and ``bench.crash_check`` (lost, delivered twice).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import sys
 import time
-from collections import Counter
-from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ import aiohttp
 from bench import stack
 from bench.applicants import Hooks, MailApplicant, SlackApplicant, Step
 from bench.common import Figure
-from store.atomic import is_temp_file
+from bench.crash_check import check
+from bench.crash_state import PgView, TinyView, View, readable
 
 KILLS, QUICK_KILLS = 24, 5
 WAVE, QUICK_WAVE = (200, 50), (30, 8)
@@ -46,19 +48,17 @@ DECISIONS = ["approve"] * 7 + ["reject"] * 2 + ["return"]
 
 
 class Drill:
-    def __init__(self, svc: stack.ServiceProcess, data: Path, mock: stack.BenchSlack, sink: stack.BenchSink,
-                 session: aiohttp.ClientSession, start_date: str, rng: random.Random) -> None:
-        from store import TinyStore
-
-        self.svc = svc
-        self.data = data
+    def __init__(self, services: list[stack.ServiceProcess], view: View, mock: stack.BenchSlack,
+                 sink: stack.BenchSink, session: aiohttp.ClientSession, start_date: str,
+                 rng: random.Random) -> None:
+        self.services = services
+        self.view = view
         self.mock = mock
         self.sink = sink
         self.session = session
         self.start_date = start_date
         self.rng = rng
-        self.store = TinyStore(data)
-        self.hooks = Hooks(incarnation=lambda: self.svc.starts, lost=self.lost)
+        self.hooks = Hooks(incarnation=self.incarnation, lost=self.lost)
         self.slack: list[SlackApplicant] = []
         self.mail: list[MailApplicant] = []
         self.decisions: list[dict[str, Any]] = []
@@ -70,52 +70,60 @@ class Drill:
 
     # --- lost messages ------------------------------------------------------------------------
 
+    def incarnation(self, endpoint: Any) -> tuple[int, int]:
+        """(replica, its start) of the process listening at a URL or SMTP port."""
+        for n, svc in enumerate(self.services):
+            if endpoint == svc.smtp_port or str(endpoint).startswith(svc.url + "/"):
+                return n, svc.starts
+        raise ValueError(f"no service at {endpoint!r}")
+
     def _in_store(self, person: str, key: str) -> bool:
-        with self.store.locked():
-            return any(key in (r.get("inbound") or []) for r in
-                       (self.store.get(i) for i in self.store.apps_of(person)) if r)
+        return any(key in (r.get("inbound") or []) for r in self.view.records_of(person))
 
     async def lost(self, owner: Any, step: Step) -> bool:
         if step.acked is None:
             return False
         if isinstance(owner, SlackApplicant):
-            if step.incarnation == self.svc.starts and self.svc.alive:
+            replica, start = step.incarnation
+            svc = self.services[replica]
+            if svc.starts == start and svc.alive:
                 return False  # the process that acknowledged it is still working on it
-            if (self.data / "slack_inbox").is_dir() and not self._drained("slack_inbox"):
-                return False  # a service that keeps Slack messages on disk before the 200
             return not await asyncio.to_thread(self._in_store, f"slack:{owner.user}", step.key)
-        # A 250 means spooled: the next start processes it. Lost only if the spool is empty,
-        # the service is up, and still the store does not have it.
-        if not self._drained("spool"):
+        # A 250 means spooled: some start processes it. Lost only once it has left the spool
+        # (which happens after its turn is durable) and the store does not have it. Spool first:
+        # the other order could miss a mail released in between.
+        if step.key in await asyncio.to_thread(self.view.spooled_ids):
             return False
         return not await asyncio.to_thread(self._in_store, f"email:{owner.address}", step.key)
 
-    def _drained(self, folder: str) -> bool:
-        """The service is up and has nothing left in this inbound spool."""
-        try:
-            names = os.listdir(self.data / folder)
-        except FileNotFoundError:
-            names = []
-        return self.svc.alive and not any(n.endswith(".mail") for n in names)
-
     # --- kills --------------------------------------------------------------------------------
 
-    async def killer(self, kills: int) -> None:
+    async def killer(self, kills: int, data: Path | None) -> None:
+        last = len(self.services) - 1
         for n in range(kills):
             during_start = self.rng.random() < 0.1
-            if during_start:
+            if during_start:  # the one just started again, before or while it comes up
+                target = last
                 await asyncio.sleep(self.rng.uniform(0.0, 0.6))
             else:
-                await self.svc.ready()
+                target = (last + 1) % len(self.services)
+                await self.services[target].ready()
                 await asyncio.sleep(self.rng.uniform(0.3, 2.5))
-            up = self.svc.alive
-            began = time.perf_counter()
-            self.svc.kill()
-            self.kills.append({"n": n + 1, "during_start": during_start, "was_running": up,
-                               "at": round(began, 3)})
-            self.svc.spawn()
+            svc = self.services[target]
+            up = svc.alive
+            svc.kill()
+            kill: dict[str, Any] = {"n": n + 1, "replica": target, "during_start": during_start, "was_running": up}
+            if data is not None:  # every file as the kill left it, before a start may repair it
+                files = await asyncio.to_thread(readable, data)
+                kill.update({"unreadable": files["unreadable"], "torn_last_lines": files["torn_last_lines"],
+                             "temp_files": files["temp_files_left"], "problems": files["problems"][:3],
+                             "torn": files["torn"][:3]})
+            self.kills.append(kill)
+            svc.spawn()
+            last = target
         self.killing = False
-        await self.svc.ready()
+        for svc in self.services:
+            await svc.ready()
 
     # --- load -----------------------------------------------------------------------------------
 
@@ -127,15 +135,22 @@ class Drill:
             if not self.killing:
                 return wave
 
+    def _endpoints(self, i: int) -> tuple[list[str], list[int]]:
+        """This applicant's replica first, then the others (where a retry goes)."""
+        order = [self.services[(i + k) % len(self.services)] for k in range(len(self.services))]
+        return [f"{s.url}/slack/events" for s in order], [int(s.smtp_port or 0) for s in order]
+
     async def wave(self, wave: int, n_slack: int, n_mail: int) -> None:
-        url = f"{self.svc.url}/slack/events"
-        assert self.svc.smtp_port
-        slack = [SlackApplicant(f"UK{wave:02d}{i:05d}", url=url, session=self.session, mock=self.mock,
-                                start_date=self.start_date, patience=600.0, ack_timeout=3.0, hooks=self.hooks)
-                 for i in range(n_slack)]
-        mail = [MailApplicant(f"mk{wave:02d}{i:05d}@example.co.jp", port=self.svc.smtp_port, sink=self.sink,
-                              start_date=self.start_date, patience=600.0, hooks=self.hooks)
-                for i in range(n_mail)]
+        slack, mail = [], []
+        for i in range(n_slack):
+            urls, _ = self._endpoints(i)
+            slack.append(SlackApplicant(f"UK{wave:02d}{i:05d}", url=urls[0], fallback=urls[1:], session=self.session,
+                                        mock=self.mock, start_date=self.start_date, patience=600.0, ack_timeout=3.0,
+                                        hooks=self.hooks))
+        for i in range(n_mail):
+            _, ports = self._endpoints(i)
+            mail.append(MailApplicant(f"mk{wave:02d}{i:05d}@example.co.jp", port=ports[0], fallback=ports[1:],
+                                      sink=self.sink, start_date=self.start_date, patience=600.0, hooks=self.hooks))
         self.slack += slack
         self.mail += mail
         await asyncio.gather(*(self.apply(a) for a in [*slack, *mail]))
@@ -155,165 +170,25 @@ class Drill:
         args = {"approve": ["approve", number, "--start-date", self.start_date],
                 "reject": ["reject", number, "--reason", "記載内容に不備があるため"],
                 "return": ["return", number, "--reason", "事業所名を正式名称でご記入ください"]}[decision]
+        svc = self.rng.choice(self.services)  # PostgreSQL: any replica's settings reach the database
         async with self._cli:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "handlers", "review", *args, env=self.svc.env, cwd=self.svc.workdir,
+                sys.executable, "-m", "handlers", "review", *args, env=svc.env, cwd=svc.workdir,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
             out, _ = await proc.communicate()
         self.decisions.append({"number": number, "decision": decision, "exit": proc.returncode,
                                "output": out.decode(errors="replace")[-300:]})
 
     async def settle(self, timeout: float = 300.0) -> None:
-        """Every decision made, and the outbox empty (the service delivers what is left)."""
+        """Every decision made, and the outbox empty (the services deliver what is left)."""
         await asyncio.gather(*self._deciding)
-        await stack.until(lambda: not self.store.pending_outbox(), timeout, "the outbox to empty", every=0.5)
-
-
-# --- checks -----------------------------------------------------------------------------------
-
-
-def readable(data: Path) -> dict[str, Any]:
-    files = bad = temps = 0
-    problems: list[str] = []
-    for folder, _, names in os.walk(data):
-        for name in names:
-            if is_temp_file(name):
-                temps += 1
-                continue
-            if not name.endswith(".json"):
-                continue
-            files += 1
-            path = Path(folder) / name
-            try:
-                if not isinstance(json.loads(path.read_bytes()), dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as e:
-                bad += 1
-                problems.append(f"{path.relative_to(data)}: {e}")
-    spool = [n for n in os.listdir(data / "spool") if n.endswith(".mail")] if (data / "spool").is_dir() else []
-    return {"json_files": files, "unreadable": bad, "temp_files_left": temps, "spool_left": len(spool),
-            "problems": problems[:5]}
-
-
-def recipients(applicant: SlackApplicant | MailApplicant) -> tuple[str | None, str, str]:
-    if isinstance(applicant, SlackApplicant):
-        email = f"{applicant.user.lower()}@example.co.jp"
-        return applicant.user, email, f"admin-{applicant.user.lower()}@example.co.jp"
-    local = applicant.address.split("@")[0]
-    return None, applicant.address, f"admin-{local}@example.co.jp"
-
-
-def check(drill: Drill) -> dict[str, Any]:
-    from bot.application import Application
-
-    store = drill.store
-    applicants: list[SlackApplicant | MailApplicant] = [*drill.slack, *drill.mail]
-    apps: dict[str, Application] = {}  # person key → their application
-    many = 0
-    for a in applicants:
-        key = f"slack:{a.user}" if isinstance(a, SlackApplicant) else f"email:{a.address}"
-        found = [Application.from_record(r) for r in (store.get(i) for i in store.apps_of(key)) if r]
-        found = [x for x in found if x.people and x.people[0] == key]
-        many += len(found) > 1
-        if found:
-            apps[key] = found[-1]
-
-    def app_of(a: SlackApplicant | MailApplicant) -> Application | None:
-        return apps.get(f"slack:{a.user}" if isinstance(a, SlackApplicant) else f"email:{a.address}")
-
-    acked = {"slack": 0, "mail": 0}
-    lost = {"slack": 0, "mail": 0}
-    lost_where: Counter[str] = Counter()
-    resent = 0
-    for a in applicants:
-        kind = "slack" if isinstance(a, SlackApplicant) else "mail"
-        app = app_of(a)
-        inbound = set(app.inbound) if app else set()
-        for step in a.steps:
-            resent += step.resent_as is not None
-            if step.acked is None:
-                continue
-            acked[kind] += 1
-            if step.key not in inbound:
-                lost[kind] += 1
-                lost_where[step.text[:12]] += 1
-
-    filed_told = [(a, a.acceptance_number) for a in applicants if a.acceptance_number]
-    filing_missing = [n for a, n in filed_told if not (app_of(a) and app_of(a).acceptance_number == n  # type: ignore[union-attr]
-                                                       and app_of(a).state != "draft")]  # type: ignore[union-attr]
-    numbers = Counter(app.acceptance_number for app in apps.values() if app.acceptance_number)
-    by_number = {n: a for a, n in filed_told}
-    states = {"approve": {"approved", "active"}, "reject": {"rejected"}, "return": {"returned"}}
-    decided = [d for d in drill.decisions if d["exit"] == 0]
-    decision_missing = []
-    for d in decided:
-        app = app_of(by_number[d["number"]])
-        if app is None or app.state not in states[d["decision"]] or (app.review or {}).get("decision") != d["decision"]:
-            decision_missing.append(d["number"])
-
-    # notices: what the acknowledged filings and decisions call for, against what arrived
-    expected: Counter[tuple[str, str, str, str]] = Counter()
-    for a, n in filed_told:
-        user, email, admin = recipients(a)
-        kinds = [("acknowledgment", True)]
-        d = next((x for x in decided if x["number"] == n), None)
-        if d:
-            kinds.append(({"approve": "confirmation", "reject": "rejected", "return": "returned"}[d["decision"]], True))
-            if d["decision"] == "approve":
-                kinds.append(("id_notification", False))
-        for notice, to_admin in kinds:
-            if user:
-                expected[("slack", user, notice, n)] += 1
-            expected[("email", email, notice, n)] += 1
-            if to_admin:
-                expected[("email", admin, notice, n)] += 1
-    delivered: Counter[tuple[str, str, str, str]] = Counter()
-    cards: Counter[str] = Counter()
-    questions: Counter[tuple[str, str, str]] = Counter()
-    for call in drill.mock.calls:
-        if call.method != "chat.postMessage" or call.status != 200:
-            continue
-        meta = call.args.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == "webnaccs_notice":
-            key = ("slack", str(call.args.get("channel")), payload.get("notice"), payload.get("acceptance_number"))
-            delivered[key] += 1
-        elif meta.get("event_type") == "webnaccs_review":
-            cards[str(payload.get("acceptance_number"))] += 1
-        elif meta.get("event_type") == "webnaccs_question":
-            asked = (str(call.args.get("channel")), str(payload.get("application_id")), str(payload.get("field")))
-            questions[asked] += 1
-    message_ids: Counter[str] = Counter()
-    for _, rcpts, raw in drill.sink.received:
-        h = BytesHeaderParser().parsebytes(raw)
-        message_ids[str(h.get("Message-ID"))] += 1
-        if h.get("X-WebNACCS-Notice"):
-            number = str(h.get("X-WebNACCS-Acceptance-Number"))
-            for r in rcpts:
-                delivered[("email", r.lower(), str(h["X-WebNACCS-Notice"]), number)] += 1
-    missing = sum(max(0, c - delivered[k]) for k, c in expected.items())
-    twice = {k: c for k, c in delivered.items() if c > 1}
-    unexpected = sum(c for k, c in delivered.items() if k not in expected)
-    return {
-        "applicants": len(applicants), "more_than_one_application": many,
-        "acked_slack_events": acked["slack"], "acked_mails": acked["mail"],
-        "lost_slack_events": lost["slack"], "lost_mails": lost["mail"],
-        "lost_at": dict(lost_where.most_common(8)), "typed_again": resent,
-        "filings_told": len(filed_told), "filings_missing": len(filing_missing),
-        "numbers_given_twice": sum(1 for c in numbers.values() if c > 1),
-        "decisions_acked": len(decided), "decisions_refused": len(drill.decisions) - len(decided),
-        "decisions_missing": len(decision_missing),
-        "notices_expected": sum(expected.values()), "notices_missing": missing,
-        "notices_twice": sum(c - 1 for c in twice.values()),
-        "notices_twice_slack": sum(c - 1 for k, c in twice.items() if k[0] == "slack"),
-        "notices_twice_email": sum(c - 1 for k, c in twice.items() if k[0] == "email"),
-        "notices_unexpected": unexpected,
-        "review_cards_twice": sum(c - 1 for c in cards.values() if c > 1),
-        "review_cards_missing": sum(1 for _, n in filed_told if not cards[n]),
-        "slack_questions_twice": sum(c - 1 for c in questions.values() if c > 1),
-        "mails_twice_by_message_id": sum(c - 1 for c in message_ids.values() if c > 1),
-        "walk_failures": drill.failures[:5], "walk_failure_count": len(drill.failures),
-    }
+        while True:
+            if not await asyncio.to_thread(self.view.pending):
+                return
+            timeout -= 0.5
+            if timeout < 0:
+                raise TimeoutError("the outbox did not empty")
+            await asyncio.sleep(0.5)
 
 
 def count(name: str, value: int, out_of: int, note: str = "", **extra: Any) -> Figure:
@@ -321,12 +196,14 @@ def count(name: str, value: int, out_of: int, note: str = "", **extra: Any) -> F
                   goal="0", note=note, extra=extra)
 
 
-async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
+def _view(backend: str, data: Path, url: str | None) -> View:
+    return PgView(url) if backend == "postgres" and url else TinyView(data)
+
+
+async def drill(quick: bool, seed: int, backend: str) -> tuple[Drill, dict[str, Any], tuple[int, int]]:
     kills = int(os.environ.get("BENCH_KILLS") or (QUICK_KILLS if quick else KILLS))
     wave = os.environ.get("BENCH_WAVE")  # "SLACK,MAIL" applicants per wave
-    size = tuple(int(x) for x in wave.split(",")) if wave else QUICK_WAVE if quick else WAVE
-    seed = seed if seed is not None else int(time.time())
-    rng = random.Random(seed)
+    size = (int(wave.split(",")[0]), int(wave.split(",")[1])) if wave else QUICK_WAVE if quick else WAVE
     began = time.perf_counter()
     with stack.scratch("crash") as workdir:
         mock = stack.BenchSlack()
@@ -335,49 +212,85 @@ async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
         server, relay_port = await stack.start_sink(sink)
         schedule = workdir / "schedule.txt"
         dates = stack.write_schedule(schedule)
-        data = workdir / "data"
-        svc = stack.service(workdir, data, schedule, api_url=mock.url, relay_port=relay_port)
+        replicas = 2 if backend == "postgres" else 1
+        services = [stack.service(workdir, workdir / (f"data{n}" if replicas > 1 else "data"), schedule,
+                                  api_url=mock.url, relay_port=relay_port,
+                                  name=f"replica{n}" if replicas > 1 else "service") for n in range(replicas)]
+        url = services[0].env.get("WEBNACCS_DATABASE_URL")
+        tiny = workdir / "data" if replicas == 1 else None
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            drill = Drill(svc, data, mock, sink, session, dates[2].isoformat(), rng)
-            try:
+            for svc in services:
                 await svc.start()
-                _, waves = await asyncio.gather(drill.killer(kills), drill.waves(size))
-                await drill.settle()
+            d = Drill(services, _view(backend, workdir / "data", url), mock, sink, session,
+                      dates[2].isoformat(), random.Random(seed))
+            try:
+                _, waves = await asyncio.gather(d.killer(kills, tiny), d.waves(size))
+                await d.settle()
             finally:
-                await svc.stop()
+                for svc in services:
+                    await svc.stop()
                 await mock.stop()
                 server.close()
-        files = await asyncio.to_thread(readable, data)
-        result = await asyncio.to_thread(check, drill)
-        drill.store.close()
-    took = time.perf_counter() - began
-    info = {"seed": seed, "waves": waves, "seconds": round(took, 1), **files, **result,
-            "kills_during_start": sum(k["during_start"] for k in drill.kills)}
-    real_kills = len(drill.kills)
-    twice = result["notices_twice"]
+                d.view.close()
+        files = [await asyncio.to_thread(readable, Path(svc.env["WEBNACCS_DATA_DIR"])) for svc in services]
+        final = _view(backend, workdir / "data", url)  # afresh, after the last stop
+        try:
+            result = await asyncio.to_thread(check, d, final)
+        finally:
+            final.close()
+    merged = {k: sum(f[k] for f in files) for k in files[0] if isinstance(files[0][k], int)}
+    merged["problems"] = [p for f in files for p in f["problems"]][:8]
+    merged["torn"] = [p for f in files for p in f["torn"]][:8]
+    info = {"seed": seed, "backend": backend, "replicas": replicas, "waves": waves,
+            "seconds": round(time.perf_counter() - began, 1), "files": merged, **result, "kills": d.kills}
+    return d, info, size
+
+
+async def measure(quick: bool, seed: int | None = None) -> list[Figure]:
+    backend = os.environ.get("BENCH_BACKEND", "tiny")
+    seed = seed if seed is not None else int(time.time())
+    d, info, size = await drill(quick, seed, backend)
+    r, files = info, info["files"]
+    where = "PostgreSQL, 2 replicas" if backend == "postgres" else "TinyDB"
+    killed_unreadable = sum(1 for k in d.kills if k.get("unreadable"))
+    checked = sum(1 for k in d.kills if "unreadable" in k)  # TinyDB: after every kill
+    torn_at_kills = sum(k.get("torn_last_lines", 0) for k in d.kills)
+    per_replica = [sum(1 for k in d.kills if k["replica"] == n) for n in range(info["replicas"])]
+    slack_kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["slack_duplicates_by_kind"].items())) or "none"
+    name = f"crash drill ({where})"
     return [
-        count(f"crash drill: SIGKILLs under load ({waves} wave(s) of {size[0]}+{size[1]} applicants)", real_kills,
-              real_kills, note=f"{took:.0f} s, seed {seed}", **info),
-        count("crash drill: TinyDB files unreadable", files["unreadable"], files["json_files"],
-              note=f"{files['temp_files_left']} orphan temp files left, {files['spool_left']} mails left in the spool"),
-        count("crash drill: acknowledged Slack answers lost (HTTP 200)", result["lost_slack_events"],
-              result["acked_slack_events"], note="typed again by the applicant; where: "
-              + ", ".join(f"{k}×{v}" for k, v in result["lost_at"].items())),
-        count("crash drill: acknowledged mails lost (SMTP 250)", result["lost_mails"], result["acked_mails"]),
-        count("crash drill: acknowledged filings missing", result["filings_missing"], result["filings_told"],
-              note=f"{result['numbers_given_twice']} numbers given twice"),
-        count("crash drill: acknowledged decisions missing (CLI exit 0)", result["decisions_missing"],
-              result["decisions_acked"]),
-        count("crash drill: notices never delivered", result["notices_missing"], result["notices_expected"]),
-        count("crash drill: notices delivered twice", twice, result["notices_expected"],
-              note=f"Slack {result['notices_twice_slack']}, mail {result['notices_twice_email']}; also "
-                   f"{result['review_cards_twice']} review cards, {result['slack_questions_twice']} Slack questions, "
-                   f"{result['mails_twice_by_message_id']} mails (same Message-ID) twice"),
+        count(f"{name}: SIGKILLs under load ({info['waves']} wave(s) of {size[0]}+{size[1]} applicants)",
+              len(d.kills), len(d.kills), note=f"{info['seconds']:.0f} s, seed {seed}, kills per replica "
+              f"{per_replica}, {sum(k['during_start'] for k in d.kills)} during start-up", **info),
+        count(f"{name}: files unreadable (after the kills / at the end)", killed_unreadable + files["unreadable"],
+              checked + files["json_files"] + files["jsonl_files"],
+              note=f"{killed_unreadable} kills left an unreadable file, {files['unreadable']} at the end "
+                   f"({files['json_files']} JSON and {files['jsonl_files']} JSON-lines files, {files['bad_lines']} "
+                   f"bad lines); torn last lines: {torn_at_kills} left by kills, {files['torn_last_lines']} at the "
+                   f"end; {files['temp_files_left']} temp files, {files['spool_left']} mails left in the spool"
+                   + (f"; {'; '.join(files['problems'][:3])}" if files["problems"] else "")),
+        count(f"{name}: acknowledged Slack answers lost (HTTP 200)", r["lost_slack_events"], r["acked_slack_events"],
+              note="typed again by the applicant; where: " + (", ".join(f"{k}×{v}" for k, v in r["lost_at"].items())
+                                                              or "nowhere")),
+        count(f"{name}: acknowledged mails lost (SMTP 250)", r["lost_mails"], r["acked_mails"]),
+        count(f"{name}: acknowledged filings missing", r["filings_missing"], r["filings_told"],
+              note=f"{r['numbers_given_twice']} numbers given twice, {r['more_than_one_application']} people with "
+                   f"two applications, {r['walk_failure_count']} applicants who could not finish"),
+        count(f"{name}: acknowledged decisions missing (CLI exit 0)", r["decisions_missing"], r["decisions_acked"],
+              note=f"{r['decisions_refused']} refused"),
+        count(f"{name}: notices never delivered", r["notices_missing"], r["notices_expected"],
+              note=f"{r['notices_unexpected']} unexpected"),
+        count(f"{name}: Slack duplicates", r["slack_duplicates"], r["slack_posts"],
+              note=f"chat.postMessage with the same outbox id or the same text to the same channel for the same "
+                   f"step: {slack_kinds}" + "".join(f"; {e}" for e in r["slack_duplicates_examples"][:3])),
+        count(f"{name}: mail resends (same Message-ID)", r["mail_resends_same_message_id"], r["mails_received"]),
+        count(f"{name}: mail duplicates (distinct Message-ID)", r["mail_duplicates_distinct_message_id"],
+              r["mails_received"], note=f"the same notice or question to the same person: notices "
+              f"{r['mail_duplicates_notices']}, questions {r['mail_duplicates_questions']}"),
     ]
 
 
 def run(quick: bool = False) -> list[Figure]:
     seed = os.environ.get("BENCH_SEED")
     return asyncio.run(measure(quick, int(seed) if seed else None))
-
