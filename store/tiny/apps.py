@@ -81,7 +81,9 @@ def archive(path: Path, audit: Iterable[tuple[int, int, Record]], sent: Iterable
         # A checkpoint killed mid-append may have left a torn last line: end it, so that what
         # follows is a line of its own (the torn one is skipped; the journal still has it).
         torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
-        os.write(fd, (b"\n" if torn else b"") + b"".join(line + b"\n" for line in lines))
+        data = (b"\n" if torn else b"") + b"".join(line + b"\n" for line in lines)
+        if os.write(fd, data) != len(data):  # a full disk: the checkpoint fails and is taken again
+            raise OSError(f"short write to {path.name}")
         os.fdatasync(fd)
         COUNTERS.fsyncs += 1
     finally:
