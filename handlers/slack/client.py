@@ -30,6 +30,8 @@ TRANSIENT = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_e
 NEEDS_OPERATOR = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                             "token_expired", "missing_scope", "no_permission"})
 OPERATOR_DELAY = 300.0
+# Slack's own words: "it's possible some aspect of the operation succeeded" — the post may be there.
+UNSURE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -67,12 +69,12 @@ def failure(e: BaseException) -> Exception:
         if status == 429 or code in ("ratelimited", "rate_limited"):
             return Retry(code, after=_retry_after(e))
         if status >= 500 or code in TRANSIENT:
-            return Retry(code)
+            return Retry(code, maybe_sent=status >= 500 or code in UNSURE)
         if code in NEEDS_OPERATOR:
             return Retry(code, after=OPERATOR_DELAY)
         return Permanent(code)
     if isinstance(e, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError | OSError):
-        return Retry(type(e).__name__)
+        return Retry(type(e).__name__, maybe_sent=True)  # the request may have reached Slack
     return Permanent(f"{type(e).__name__}: {e}")
 
 

@@ -5,7 +5,14 @@ server: it records every call, answers like Slack, can be told to fail (429 with
 File uploads go the way ``files_upload_v2`` takes them: ``files.getUploadURLExternal`` hands out
 an upload URL on this server, the bytes are POSTed there (``fail("upload", …)`` makes that
 fail), and ``files.completeUploadExternal`` shares them in a channel — like Slack, only a
-channel id (C…, G…, D…, Z…), never a user id."""
+channel id (C…, G…, D…, Z…), never a user id.
+
+What was posted is kept per conversation, as Slack keeps it: ``conversations.history`` answers
+from it (newest first, ``oldest``/``latest``, ``limit`` and a cursor; message metadata only with
+``include_all_metadata``), and ``conversations.open`` gives a user's DM its id (``D`` + the
+user id's tail, the channel chat.postMessage to that user answers with). ``hold`` keeps the
+answer to a call that Slack already carried out, so a test can kill the app in between; ``now``
+(seconds) is where message timestamps start (Slack's ts is the time of the post)."""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import asyncio
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -56,6 +64,11 @@ class Upload:
     channel_id: str | None = None
 
 
+def dm_of(channel: str) -> str:
+    """Where a post to a user id goes: that user's DM (``U123`` → ``D123``)."""
+    return "D" + channel[1:] if channel.startswith("U") else channel
+
+
 CHANNEL_ID = re.compile(r"^[CGDZ][A-Z0-9]+$")  # Slack's check, minus the length (our ids are short)
 
 
@@ -67,9 +80,13 @@ class MockSlack:
     socket_messages: list[dict[str, Any]] = field(default_factory=list)  # what the app sent
     socket_connections: int = 0
     uploads: dict[str, Upload] = field(default_factory=dict)  # by file id
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id → messages, oldest first
+    now: Callable[[], float] = lambda: 1764100000.0  # where message timestamps start
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: list[tuple[str, dict[str, Any], asyncio.Event]] = []
+        self.held: list[Call] = []  # calls carried out whose answer is being kept back
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -90,6 +107,13 @@ class MockSlack:
         """The next call of ``method`` (after ``skip`` good ones; with the arguments ``when``)
         fails this way, once."""
         self._failures.setdefault(method, []).append(Failure(status, error, retry_after, skip, when))
+
+    def hold(self, method: str, **when: Any) -> asyncio.Event:
+        """The next call of ``method`` (with the arguments ``when``) is carried out, but its answer
+        waits until the returned event is set."""
+        release = asyncio.Event()
+        self._holds.append((method, when, release))
+        return release
 
     def to(self, method: str, **match: Any) -> list[dict[str, Any]]:
         """Arguments of the successful calls of a method whose arguments include ``match``."""
@@ -155,7 +179,14 @@ class MockSlack:
         if not (call.authorization or "").startswith(("Bearer xoxb-", "Bearer xapp-")):
             call.status = 299
             return web.json_response({"ok": False, "error": "not_authed"})
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        hold = next((h for h in self._holds if h[0] == method
+                     and all(args.get(k) == v for k, v in h[1].items())), None)
+        if hold is not None:
+            self._holds.remove(hold)
+            self.held.append(call)
+            await hold[2].wait()
+        return web.json_response(answer)
 
     def _next_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
         queue = [f for f in self._failures.get(method, ())
@@ -169,7 +200,7 @@ class MockSlack:
         return queue[0]
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        ts = f"1764100000.{next(self._ts):06d}"
+        ts = f"{int(self.now())}.{next(self._ts):06d}"
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "webnaccs",
                     "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}
@@ -181,10 +212,20 @@ class MockSlack:
             return {"ok": True, "user": {"id": user, "real_name": profile.real_name, "profile": {
                 "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})}}}
         if method in ("chat.postMessage", "chat.update"):
-            channel = str(args.get("channel", ""))
-            channel = "D" + channel[1:] if channel.startswith("U") else channel
+            channel = dm_of(str(args.get("channel", "")))
+            if method == "chat.postMessage":
+                self._keep(channel, {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": ts,
+                                     "text": args.get("text"),
+                                     **({"metadata": args["metadata"]} if args.get("metadata") else {})})
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts,
                     "message": {"text": args.get("text"), "ts": ts}}
+        if method == "conversations.open":
+            users = str(args.get("users") or "")
+            if not users or "," in users:
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "channel": {"id": dm_of(users)}}
+        if method == "conversations.history":
+            return self._history(args)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method.startswith("views."):
@@ -196,6 +237,27 @@ class MockSlack:
         if method == "files.completeUploadExternal":
             return self._complete(args)
         return {"ok": True}
+
+    def _keep(self, channel: str, message: dict[str, Any]) -> None:
+        self.history.setdefault(channel, []).append(message)
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if not CHANNEL_ID.match(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        inclusive = str(args.get("inclusive")).lower() in ("1", "true")
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 1e12)
+        metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        found = [m for m in reversed(self.history.get(channel, []))
+                 if (oldest <= float(m["ts"]) if inclusive else oldest < float(m["ts"]))
+                 and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = [m if metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -223,6 +285,9 @@ class MockSlack:
             upload.title, upload.channel_id = spec.get("title") or upload.filename, channel
             shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
                            "size": upload.length, "channels": [channel]})
+        self._keep(channel, {"type": "message", "subtype": "file_share", "user": "UBOT", "bot_id": "BBOT",
+                             "ts": f"{int(self.now())}.{next(self._ts):06d}", "text": "",
+                             "files": [{k: f[k] for k in ("id", "name", "title")} for f in shared]})
         return {"ok": True, "files": shared}
 
     async def _upload(self, request: web.Request) -> web.Response:
