@@ -43,6 +43,7 @@ class Failure:
     retry_after: int | None = None
     skip: int = 0  # let this many calls through first
     when: dict[str, Any] = field(default_factory=dict)  # only calls with these arguments
+    carried_out: bool = False  # Slack did it all the same (a post is there), then answered this way
 
 
 @dataclass
@@ -103,10 +104,11 @@ class MockSlack:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, skip: int = 0, **when: Any) -> None:
+             retry_after: int | None = None, skip: int = 0, carried_out: bool = False, **when: Any) -> None:
         """The next call of ``method`` (after ``skip`` good ones; with the arguments ``when``)
-        fails this way, once."""
-        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, skip, when))
+        fails this way, once; with ``carried_out`` after Slack did what it asked (a 5xx or a
+        timeout that comes after the post)."""
+        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, skip, when, carried_out))
 
     def hold(self, method: str, **when: Any) -> asyncio.Event:
         """The next call of ``method`` (with the arguments ``when``) is carried out, but its answer
@@ -170,6 +172,8 @@ class MockSlack:
         self.calls.append(call)
         failure = self._next_failure(method, args)
         if failure is not None:
+            if failure.carried_out:
+                self._answer(method, args)
             call.status = failure.status if failure.status != 200 else 299  # 299: answered with an error
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="upstream trouble", content_type="text/plain")
