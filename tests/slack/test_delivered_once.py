@@ -6,10 +6,12 @@ it. A first attempt never reads the history."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,3 +223,9 @@ async def test_a_history_that_cannot_be_read_means_posting_again_with_one_warnin
     assert len(said) == 1 and said[0].levelno == logging.WARNING and error in said[0].getMessage()
     if error == "missing_scope":
         assert "im:history" in said[0].getMessage()
+
+
+def test_the_manifest_asks_for_the_history_of_the_dm_and_the_review_channel():
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text(encoding="utf-8"))
+    assert {"im:history", "im:write", "channels:history", "groups:history"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"])
