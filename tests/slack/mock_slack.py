@@ -12,7 +12,7 @@ from it (newest first, ``oldest``/``latest``, ``limit`` and a cursor; message me
 ``include_all_metadata``), and ``conversations.open`` gives a user's DM its id (``D`` + the
 user id's tail, the channel chat.postMessage to that user answers with). ``hold`` keeps the
 answer to a call that Slack already carried out, so a test can kill the app in between; ``now``
-(seconds) is where message timestamps start (Slack's ts is the time of the post)."""
+(seconds; the real time unless a test sets its clock) is when a message is posted: its ts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +83,7 @@ class MockSlack:
     socket_connections: int = 0
     uploads: dict[str, Upload] = field(default_factory=dict)  # by file id
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id → messages, oldest first
-    now: Callable[[], float] = lambda: 1764100000.0  # where message timestamps start
+    now: Callable[[], float] = time.time  # Slack's ts is the time of the post (tests may set a clock)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
