@@ -3,7 +3,8 @@
 Two clients share the settings: the one Bolt uses for interactive calls (views.open, users.info,
 views.publish …) retries connection errors and rate limits in place; the one the outbox senders
 use reports them instead, so the dispatcher keeps the message and tries again after the
-server's Retry-After — durable across a restart, and never posted twice.
+server's Retry-After — durable across a restart, and never posted twice (after a failure that
+may have posted it, the next attempt looks for it first: ``handlers.slack.history``).
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def base_url(config: Config) -> str:
 
 
 def web_client(config: Config, *, retry_in_place: bool) -> AsyncWebClient:
-    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
+    # Not the outbox's: a connection lost after the request went out may have posted it, and
+    # an in-place retry would post it again; the dispatcher's retry looks first (MAYBE_SENT).
+    handlers: list[AsyncRetryHandler] = []
     if retry_in_place:
-        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        handlers += [AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                     AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
     return AsyncWebClient(token=config.slack_bot_token, base_url=base_url(config),
                           retry_handlers=handlers, timeout=30, logger=quiet_logger("webnaccs.slack.api"))
 

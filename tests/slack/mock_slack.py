@@ -45,6 +45,7 @@ class Failure:
     skip: int = 0  # let this many calls through first
     when: dict[str, Any] = field(default_factory=dict)  # only calls with these arguments
     carried_out: bool = False  # Slack did it all the same (a post is there), then answered this way
+    drop: bool = False  # carried out, then the connection is closed without an answer
 
 
 @dataclass
@@ -105,11 +106,13 @@ class MockSlack:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, skip: int = 0, carried_out: bool = False, **when: Any) -> None:
+             retry_after: int | None = None, skip: int = 0, carried_out: bool = False, drop: bool = False,
+             **when: Any) -> None:
         """The next call of ``method`` (after ``skip`` good ones; with the arguments ``when``)
         fails this way, once; with ``carried_out`` after Slack did what it asked (a 5xx or a
-        timeout that comes after the post)."""
-        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, skip, when, carried_out))
+        timeout that comes after the post); with ``drop`` the connection is lost after that."""
+        self._failures.setdefault(method, []).append(
+            Failure(status, error, retry_after, skip, when, carried_out or drop, drop))
 
     def hold(self, method: str, **when: Any) -> asyncio.Event:
         """The next call of ``method`` (with the arguments ``when``) is carried out, but its answer
@@ -175,6 +178,10 @@ class MockSlack:
         if failure is not None:
             if failure.carried_out:
                 self._answer(method, args)
+            if failure.drop and request.transport is not None:
+                call.status = 0
+                request.transport.close()
+                return web.Response(status=500)  # never reaches the client
             call.status = failure.status if failure.status != 200 else 299  # 299: answered with an error
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="upstream trouble", content_type="text/plain")

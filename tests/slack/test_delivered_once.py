@@ -229,3 +229,19 @@ def test_the_manifest_asks_for_the_history_of_the_dm_and_the_review_channel():
     manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text(encoding="utf-8"))
     assert {"im:history", "im:write", "channels:history", "groups:history"} <= set(
         manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def test_a_connection_lost_after_the_post_is_not_followed_by_the_same_post(make_bot, api):
+    async with serving(make_bot, api) as (slack, _):
+        api.fail("chat.postMessage", drop=True)  # posted, then the connection is gone
+        await slack.dm("WebNACCSの申込をしたいです", wait=False)
+        await until(lambda: [c for c in api.calls if c.method == "chat.postMessage" and c.status == 0])
+        app = slack.bot.service.applications_of(await slack.channel.people.person(APPLICANT))[0]
+        ref = f"{app.id}/reply-0"
+        await until(lambda: record(slack, ref).get("attempts"))
+        unsure = record(slack, ref).get("maybe_sent")
+        slack.clock.advance(seconds=60)
+        await slack.delivered()
+    assert len(api.history[DM]) == 2  # the guidance once (no retry in place), then the question
+    assert parts(api, ref) == [0, 1]
+    assert unsure is True  # kept with the retry's mark
