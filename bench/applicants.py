@@ -316,7 +316,7 @@ class MailApplicant:
                 return True
             return False
         number = mail.headers.get("X-WebNACCS-Acceptance-Number")
-        if number and not mail.notice:
+        if number and mail.notice in (None, "acknowledgment"):  # filing sends one mail (12.8)
             self.acceptance_number = str(number)
             return True
         return False

@@ -26,6 +26,9 @@ class Person:
     prefill: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     address: str | None = None  # where replies go (Slack user id, email); None = returned only
+    # The conversation inside the channel the person wrote in, when replies go there and not
+    # to the channel's main line (a Slack thread's ts); carried on the outbox reply.
+    thread: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -41,6 +44,9 @@ class Command:
     key: str | None = None
     text: str = ""
     replayable: bool = False  # the channel keeps the message on disk until its turn is durable
+    # What the channel did not read of the message, said before the turn's replies:
+    # ATTACHMENTS (files beside the text), FILES_ONLY (files and no text), EDITED (an edit).
+    unread: tuple[str, ...] = ()
 
     @property
     def sync(self) -> bool:
@@ -86,6 +92,8 @@ SUBMIT = "submit"  # 登録 at the summary
 EDIT = "edit"  # 修正 at the summary: pick the answer to change
 EDIT_PREFIX = "edit:"  # "edit:applicant_phone" at the summary
 YES, NO = "yes", "no"  # confirm_cancel / confirm_withdraw
+# Command.unread: what of a message was not read (each said in a "not_read" reply).
+ATTACHMENTS, FILES_ONLY, EDITED = "attachments", "files_only", "edited"
 
 
 @dataclass(frozen=True, kw_only=True)

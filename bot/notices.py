@@ -108,17 +108,21 @@ def id_notification(app: Application, now: datetime) -> list[OutboxMessage]:
 
 
 def replies(app: Application, channel: str, address: str | None, replies: list[Reply],
-            now: datetime) -> list[OutboxMessage]:
+            now: datetime, *, thread: str | None = None) -> list[OutboxMessage]:
     """One turn's replies for a person reached through a channel, as ONE outbox message
-    (a mail holds the whole turn; Slack posts each reply in order)."""
+    (a mail holds the whole turn; Slack posts each reply in order); ``thread`` is where in
+    the channel the person wrote (``Person.thread``), kept so the replies go there too."""
     if not address or not replies:
         return []
-    return [{
+    message: OutboxMessage = {
         "id": f"reply-{app.version}", "kind": "reply", "channel": channel, "to": address,
         "lang": app.lang, "created_at": now.isoformat(), "acceptance_number": app.acceptance_number,
         "replies": [{"kind": r.kind, "field": r.field, "params": r.params, "choices": r.choices}
                     for r in replies],
-    }]
+    }
+    if thread:
+        message["thread"] = thread
+    return [message]
 
 
 def review(app: Application, now: datetime, action: str,

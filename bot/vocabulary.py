@@ -80,5 +80,6 @@ class OutboxMessage(TypedDict):
     notice: NotRequired[str]
     params: NotRequired[dict[str, Any]]
     replies: NotRequired[list[dict[str, Any]]]
+    thread: NotRequired[str]  # reply: the conversation inside the channel it answers (a Slack thread)
     action: NotRequired[str]  # review: request | decided | withdrawn
     review: NotRequired[dict[str, Any] | None]

@@ -2,12 +2,12 @@
 
 Observed as they happen: turns and their latency per channel (by the channels); deliveries,
 retries and failures per outbox channel, and reminders delivered (by :class:`Counted`, which
-wraps each channel's senders). Read when scraped: the store's own counters (fsyncs, files
-written, journal lines); messages pending per channel; inbound mails in the spool and set
-aside. Applications per state and failed messages per channel come from a :class:`Census`
-of the store, redone in a thread at most every ``CENSUS_SECONDS``: a scrape never walks the
-applications itself. One registry of our own, so tests that build several services in one
-process never register twice.
+wraps each channel's senders); operator alerts raised by the senders (:func:`alert`). Read
+when scraped: the store's own counters (fsyncs, files written, journal lines); messages
+pending per channel; inbound mails in the spool and set aside. Applications per state and
+failed messages per channel come from a :class:`Census` of the store, redone in a thread at
+most every ``CENSUS_SECONDS``: a scrape never walks the applications itself. One registry of
+our own, so tests that build several services in one process never register twice.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -38,6 +38,20 @@ DELIVERIES = Counter("webnaccs_outbox_deliveries", "Outbox delivery attempts by 
                      ["channel", "outcome"], registry=REGISTRY)
 REMINDERS = Counter("webnaccs_reminders_sent", "Reminder notices delivered, by reminder (idle, closed, "
                     "certificate, start)", ["reminder"], registry=REGISTRY)
+ALERTS = Gauge("webnaccs_operator_alert", "1 while a problem only the operator can fix lasts: alert "
+               "slack_review_channel with the reason Slack gave (not_in_channel, is_archived, channel_not_found); "
+               "the messages concerned stay pending and go out after the fix", ["alert", "reason"], registry=REGISTRY)
+_alerting: dict[str, str] = {}
+
+
+def alert(name: str, reason: str | None) -> None:
+    """Raise (``reason``) or clear (None) the operator alert ``name``."""
+    old = _alerting.pop(name, None)
+    if old is not None and old != reason:
+        ALERTS.remove(name, old)
+    if reason is not None:
+        _alerting[name] = reason
+        ALERTS.labels(name, reason).set(1)
 
 
 class _StoreCounters(Collector):

@@ -2,8 +2,9 @@
 
 Messages were written by the core in the same write as the change that caused them. Each is
 handed to the sender of its channel; success marks it sent, ``Retry`` schedules another try with
-exponential backoff (or the server's Retry-After), ``Permanent`` marks it failed for the
-operator. Messages to one recipient go out in order; different recipients in parallel.
+exponential backoff and full jitter (:func:`backoff`; or exactly the server's Retry-After),
+``Permanent`` marks it failed for the operator. Messages to one recipient go out in order;
+different recipients in parallel.
 
 Exactly once, in effect: a message whose earlier attempt may have reached its channel is handed
 to the sender with ``MAYBE_SENT`` set, and a sender that can look (Slack: the conversation's
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -31,6 +33,7 @@ from bot.ports import Clock, Store
 
 log = logging.getLogger("webnaccs.outbox")
 LEASE = 120.0  # seconds a claimed message is this dispatcher's before another may take it
+MIN_DELAY = 0.5  # seconds: full jitter may draw ~0, and a retry at once rarely finds things mended
 MAYBE_SENT = "maybe_sent"  # an earlier attempt may have delivered it: look before sending
 FOUND = "found"  # set by a sender: it was delivered before, and is recorded now, not sent again
 
@@ -77,7 +80,7 @@ class OutboxSignal:
 class Dispatcher:
     def __init__(self, store: Store, senders: Mapping[str, Sender], *, clock: Clock,
                  signal: OutboxSignal | None = None, base_delay: float = 2.0,
-                 max_delay: float = 600.0, poll: float = 5.0) -> None:
+                 max_delay: float = 600.0, poll: float = 5.0, rng: random.Random | None = None) -> None:
         self.store = store
         self.senders = dict(senders)
         self.clock = clock
@@ -85,6 +88,7 @@ class Dispatcher:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.poll = poll
+        self.rng = rng or random.Random()
         self._started = False
         self._suspects: set[tuple[str, str]] = set()  # (app id, message id) that may have gone out
         self._after_found: set[tuple[str, str]] = set()  # recipients whose next message is suspect
@@ -151,8 +155,8 @@ class Dispatcher:
         try:
             await self.senders[message["channel"]].send(message)
         except Retry as e:
-            delay = e.after if e.after is not None else min(
-                self.max_delay, self.base_delay * 2 ** (attempts - 1))
+            delay = e.after if e.after is not None else backoff(
+                attempts, base=self.base_delay, cap=self.max_delay, rng=self.rng)
             next_at = self.clock.now() + timedelta(seconds=delay)
             log.warning("outbox %s/%s: retry in %.1fs (%s)", app_id, message_id, delay, e)
             unsure = {MAYBE_SENT: True} if e.maybe_sent or message.get(MAYBE_SENT) else {}
@@ -179,6 +183,14 @@ class Dispatcher:
 
 def _recipient(message: dict[str, Any]) -> tuple[str, str]:
     return (str(message.get("channel")), str(message.get("to")))
+
+
+def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before try ``attempts + 1``: "full jitter" (a uniform draw up to the exponential
+    step ``base·2^(attempts-1)``, capped at ``cap``), at least MIN_DELAY. Messages that failed
+    together (a relay or Slack down for everyone) come back spread out, not as one wave."""
+    ceiling = min(cap, base * 2.0 ** max(0, attempts - 1))
+    return max(min(MIN_DELAY, ceiling), rng.uniform(0.0, ceiling))
 
 
 def _due(message: dict[str, Any], now: datetime) -> bool:

@@ -53,7 +53,7 @@ class Service:
         core = self.core
         if isinstance(command, C.RunReminders):
             return reminding.run(core)  # takes the lock per application
-        with core.turn(*_keys(command)):
+        with core.turn(*_keys(command), unread=getattr(command, "unread", ())):
             match command:
                 case C.Decide():
                     return review.decide(core, command)

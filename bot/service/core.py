@@ -23,7 +23,7 @@ from bot.conversation import Engine, Reply
 from bot.events import Event, Outcome
 from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
-from bot.text import squash
+from bot.text import squash, without_bidi
 from bot.vocabulary import AuditEntry, OutboxMessage, State
 
 INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeliveries
@@ -52,14 +52,18 @@ class Core:
         self.engine = Engine(check_date=self.check_desired_date, next_dates=self.schedule.next_dates)
 
     @contextmanager
-    def turn(self, *keys: str) -> Iterator[None]:
+    def turn(self, *keys: str, unread: Sequence[str] = ()) -> Iterator[None]:
         """One turn under the store's lock; when it queued messages, the dispatcher is woken
-        after the lock is let go — by then the store has them on disk."""
+        after the lock is let go — by then the store has them on disk. ``unread``: what the
+        channel did not read of the message (``Command.unread``), said first by the turn's
+        commit."""
         self._turn.queued = False
+        self._turn.unread = tuple(unread)
         try:
             with self.store.locked(*keys):
                 yield
         finally:
+            self._turn.unread = ()
             if getattr(self._turn, "queued", False):
                 self._turn.queued = False
                 self.notify()
@@ -128,7 +132,8 @@ class Core:
         now = self.clock.now()
         app = Application(id=self.new_id(), created_at=now.isoformat(),
                           lang=lang or self.default_lang, people=list(person.keys),
-                          prefill={k: v for k, v in person.prefill.items() if v})
+                          prefill={k: without_bidi(v) if isinstance(v, str) else v
+                                   for k, v in person.prefill.items() if v})
         entry = audit_entry(at=now, actor=person.key, action="created", target=State.DRAFT,
                             channel=person.channel)
         return app, entry
@@ -148,7 +153,12 @@ class Core:
 
         ``sync`` False: the message this answers is kept durably by its channel until the
         write is (a spooled mail), so the write need not wait for the disk."""
-        routed = notices.replies(app, person.channel, person.address, replies, self.clock.now())
+        unread = getattr(self._turn, "unread", ())
+        if unread:  # said once, before what the turn answers
+            self._turn.unread = ()
+            replies = [*(Reply("not_read", params={"what": what}) for what in unread), *replies]
+        routed = notices.replies(app, person.channel, person.address, replies, self.clock.now(),
+                                 thread=person.thread)
         if key is not None:
             app.inbound = [*app.inbound, key][-INBOUND_KEPT:]
             changed = True

@@ -23,6 +23,9 @@ def start(core: Core, command: C.Command, draft: Application) -> Outcome:
 def resume(core: Core, command: C.Resume) -> Outcome:
     """Where the person stands: the open draft's question, or their latest application."""
     apps = core.applications_of(command.person)
+    duplicate = core.duplicate(apps, command.key)
+    if duplicate is not None:  # a redelivered message (an edit, a file) is answered once
+        return duplicate
     draft = core.open_draft(apps)
     if draft is not None:
         return core.commit(draft, command.person, [core.engine.prompt(draft, core.today())],

@@ -5,8 +5,10 @@ the core runs in a thread (``asyncio.to_thread``), one input per person at a tim
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -22,14 +24,16 @@ from handlers.render import Renderer
 from handlers.slack import form
 from handlers.slack.home import HOME_CONTINUE, HOME_NEW, SHOWN, HomeTab, headline
 from handlers.slack.messages import ANSWER_PREFIX, FORM_OPEN, MESSAGES, private_metadata, read_answer
-from handlers.slack.mrkdwn import from_slack
+from handlers.slack.mrkdwn import escape, from_slack
 from handlers.slack.people import People
 from store.spool import Spool
 
+log = logging.getLogger("webnaccs.slack.applicants")
 COMMAND = "/webnaccs"
 T = TypeVar("T")
 ACK_WITHIN = 2.0  # seconds: Slack wants its answer within 3
 TAKEN_KEPT = 1000
+PROFILE_WITHIN = 1.0  # seconds to wait for users.info before a views.open
 
 
 class Applicants:
@@ -44,6 +48,7 @@ class Applicants:
         self.home = home
         self.lang = lang
         self.form_dates = form_dates
+        self._later: set[asyncio.Future[None]] = set()  # forms answered before they were saved
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -59,23 +64,25 @@ class Applicants:
 
     async def take(self, body: dict[str, Any], *, replaying: bool = False) -> None:
         """A person's DM, before Slack is told it arrived: when this returns, the turn it
-        started is saved (it raises when it could not be). Edits, joins, bots (ourselves
-        included) and other channels are not taken."""
+        started is saved (it raises when it could not be). Joins, deletions, bots (ourselves
+        included) and other channels are not taken (``dm_kind``)."""
         event = body.get("event") or {}
-        if not is_dm(event):
+        kind = dm_kind(event)
+        if kind is None:
             return
-        user = event.get("user")
+        message: dict[str, Any] = event["message"] if kind == EDITED else event
+        user = message.get("user")
         if not user or user == _bot_user(body):
             return
-        text = from_slack(event.get("text") or "")
-        if not text.strip():
+        text = from_slack(message.get("text") or "")
+        if kind == MESSAGE and not text.strip():
             return
         if not replaying and self.replayed is not None and not self.replayed.done():
             await asyncio.shield(self.replayed)  # live messages wait for the replay
         with metrics.turn("slack"):
-            person = await self.people.person(user)
+            person = replace(await self.people.person(user), thread=_thread(message))
             async with self.people.lock(user):
-                said = intents.read(text, person=person, key=_event_key(body))
+                said = _command(kind, text, person, _event_key(body))
                 await asyncio.to_thread(self.service.dispatch, said)
         self.taken[str(body.get("event_id"))] = None
         while len(self.taken) > TAKEN_KEPT:
@@ -179,7 +186,8 @@ class Applicants:
         await self._open_form(client, body["trigger_id"], body["user"]["id"])
 
     async def _open_form(self, client: AsyncWebClient, trigger_id: str, user: str) -> None:
-        person = await self.people.person(user)
+        # the trigger id lives 3 s: a profile that does not come in time is not prefilled
+        person = await self.people.person(user, within=PROFILE_WITHIN)
         draft = await asyncio.to_thread(self.service.open_draft, person)
         known = {**person.prefill, **(draft.prefill if draft else {}), **(draft.answers if draft else {})}
         lang = draft.lang if draft else self.lang
@@ -190,24 +198,81 @@ class Applicants:
     def _dates(self) -> list[date]:
         return list(self.service.schedule.next_dates(self.service.today(), self.form_dates))
 
-    async def on_form_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_form_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                             client: AsyncWebClient) -> None:
         """Each field is validated by the core; accepted answers are kept, the others shown
-        beside their fields. Once all are accepted the DM continues with the summary."""
+        beside their fields. Once all are accepted the DM continues with the summary.
+
+        Slack gets its answer once the answers are saved, or after ACK_WITHIN at the latest
+        (users.info may be waiting out a Retry-After, the lock or the save may be slow): then
+        the modal says the form is being saved, and the DM tells the outcome when it is."""
         user = body["user"]["id"]
         lang = private_metadata(view).get("lang") or self.lang
         answers, errors = form.for_the_core(form.submitted(view))
+        saving = asyncio.ensure_future(self._fill_form(user, answers))
+        try:
+            person, refused = await asyncio.wait_for(asyncio.shield(saving), timeout=ACK_WITHIN)
+        except TimeoutError:
+            log.warning("form of %s: not saved within %.1fs; the outcome goes to the DM", user, ACK_WITHIN)
+            await ack(response_action="update", view=form.notice_view("saving", lang=lang, renderer=self.renderer))
+            later = asyncio.ensure_future(self._form_saved_late(saving, errors, client, user=user, lang=lang))
+            self._later.add(later)
+            later.add_done_callback(self._later.discard)
+            return
+        except Exception:
+            log.exception("form of %s could not be saved", user)
+            await ack(response_action="update",
+                      view=form.notice_view("save_failed", lang=lang, renderer=self.renderer))
+            return
+        errors = {**errors, **refused}
+        if errors:
+            await ack(response_action="errors", errors=form.error_texts(errors, lang, self.renderer))
+            return
+        await ack()
+        await self._resume(user, person)
+
+    async def _fill_form(self, user: str, answers: dict[str, str]) -> tuple[Person, dict[str, dict[str, Any]]]:
+        """The form's answers saved; returns the person and the answers the core refused."""
         person = await self.people.person(user)
         quiet = Person(key=person.key, channel=person.channel, prefill=person.prefill,
                        aliases=person.aliases, address=None)  # the modal answers, not the DM
         async with self.people.lock(user):
             outcome = await asyncio.to_thread(self.service.fill, quiet, answers)
-            filled = next((r for r in outcome.replies if r.kind == "filled"), None)
-            errors = {**errors, **(filled.params.get("errors", {}) if filled else {})}
-            if errors:
-                await ack(response_action="errors", errors=form.error_texts(errors, lang, self.renderer))
-                return
-            await ack()
+        filled = next((r for r in outcome.replies if r.kind == "filled"), None)
+        return person, dict(filled.params.get("errors", {}) if filled else {})
+
+    async def _resume(self, user: str, person: Person) -> None:
+        async with self.people.lock(user):
             await asyncio.to_thread(self.service.resume, person)
+
+    async def _form_saved_late(self, saving: asyncio.Future[tuple[Person, dict[str, dict[str, Any]]]],
+                               errors: dict[str, dict[str, Any]], client: AsyncWebClient, *,
+                               user: str, lang: str) -> None:
+        """The outcome of a form answered before it was saved: the fields not taken, in the DM
+        (the conversation then asks for them), or that nothing could be saved."""
+        try:
+            person, refused = await saving
+        except Exception:
+            log.exception("form of %s could not be saved", user)
+            await self._tell(client, user, self.renderer.block(form.FORM, "save_failed", lang))
+            return
+        errors = {**errors, **refused}
+        if errors:
+            texts = form.error_texts(errors, lang, self.renderer)
+            await self._tell(client, user, self.renderer.block(form.FORM, "saved_late_errors", lang, errors=[
+                (self.renderer.label(key, lang), escape(text)) for key, text in texts.items()]))
+        await self._resume(user, person)
+
+    async def settle(self) -> None:
+        """Wait for the forms still being saved after their answer (a clean stop, and tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
+    async def _tell(self, client: AsyncWebClient, user: str, text: str) -> None:
+        try:
+            await client.chat_postMessage(channel=user, text=text)
+        except Exception as e:
+            log.warning("telling %s about their form failed (%s)", user, type(e).__name__)
 
 
 async def acked_when_saved(ack: AsyncAck, saving: Awaitable[T], **answer: Any) -> T:
@@ -223,10 +288,49 @@ async def acked_when_saved(ack: AsyncAck, saving: Awaitable[T], **answer: Any) -
     return await task
 
 
+MESSAGE, FILE_SHARE, EDITED = "message", "file_share", "edited"
+
+
+def dm_kind(event: dict[str, Any]) -> str | None:
+    """What a DM event is to the conversation: a person's message (``MESSAGE``, a thread
+    broadcast included), a message with files (``FILE_SHARE``: its text is read, the files are
+    not), an edit of one (``EDITED``: answered, never read as an answer), or None for the rest
+    (deletions, joins, bots, a message changed by Slack itself: unfurls, thread counts)."""
+    if event.get("type") != "message" or event.get("channel_type") != "im" or event.get("bot_id"):
+        return None
+    subtype = event.get("subtype")
+    if subtype in (None, "thread_broadcast"):
+        return MESSAGE
+    if subtype == FILE_SHARE:
+        return FILE_SHARE
+    if subtype == "message_changed":
+        changed = event.get("message")
+        if isinstance(changed, dict) and changed.get("edited") and not changed.get("bot_id") \
+                and changed.get("subtype") in (None, "thread_broadcast", FILE_SHARE):
+            return EDITED
+    return None
+
+
 def is_dm(event: dict[str, Any]) -> bool:
-    """A person's message in the app's DM (not an edit, a join or a bot)."""
-    return event.get("type") == "message" and event.get("channel_type") == "im" \
-        and not event.get("subtype") and not event.get("bot_id")
+    """A person's DM that the conversation answers (see ``dm_kind``)."""
+    return dm_kind(event) is not None
+
+
+def _command(kind: str, text: str, person: Person, key: str | None) -> C.Command:
+    """The core's command for a DM: typed text through ``bot.intents``; what the message
+    carries besides text, or an edit, is said in ``Command.unread`` (files are never read)."""
+    if kind == EDITED:
+        return C.Resume(person=person, key=key, unread=(C.EDITED,))
+    if kind == FILE_SHARE and not text.strip():
+        return C.Resume(person=person, key=key, unread=(C.FILES_ONLY,))
+    said = intents.read(text, person=person, key=key)
+    return replace(said, unread=(C.ATTACHMENTS,)) if kind == FILE_SHARE else said
+
+
+def _thread(message: dict[str, Any]) -> str | None:
+    """The thread a person wrote in (its parent's ts), where the replies go too."""
+    thread = message.get("thread_ts")
+    return str(thread) if isinstance(thread, str) and thread else None
 
 
 def _bot_user(body: dict[str, Any]) -> str | None:

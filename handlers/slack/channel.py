@@ -61,8 +61,9 @@ class SlackChannel:
         self.applicants = Applicants(service=service, renderer=renderer, people=self.people,
                                      home=self.home, lang=config.lang, inbox=self.inbox)
         self.applicants.register(self.app)
-        Reviewers(service=service, renderer=renderer, reviewers=config.reviewers,
-                  lang=config.lang).register(self.app)
+        self.reviewers = Reviewers(service=service, renderer=renderer, reviewers=config.reviewers,
+                                   lang=config.lang, people=self.people)
+        self.reviewers.register(self.app)
         self.senders: dict[str, Sender] = {"slack": ApplicantSender(
             client=outbox_client, service=service, renderer=renderer, store=store, home=self.home)}
         if config.review_channel:
@@ -174,6 +175,8 @@ class SlackChannel:
             await self.socket_mode.close_async()
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
+        await self.applicants.settle()  # saves answered before they were done: told before the pool goes
+        await self.reviewers.settle()
         await self.home.settle()
 
     async def close(self) -> None:

@@ -1,8 +1,9 @@
 """The Slack Web API client, and what its failures mean for the outbox.
 
 Two clients share the settings: the one Bolt uses for interactive calls (views.open, users.info,
-views.publish …) retries connection errors and rate limits in place; the one the outbox senders
-use reports them instead, so the dispatcher keeps the message and tries again after the
+views.publish …) retries connection errors, rate limits and a 500/503 in place (a person who
+clicked is waiting, and a trigger id lives only 3 s); the one the outbox senders use reports
+them instead, so the dispatcher keeps the message and tries again after the
 server's Retry-After — durable across a restart, and never posted twice (after a failure that
 may have posted it, the next attempt looks for it first: ``handlers.slack.history``).
 """
@@ -18,7 +19,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
@@ -33,6 +36,7 @@ NEEDS_OPERATOR = frozenset({"invalid_auth", "not_authed", "account_inactive", "t
 OPERATOR_DELAY = 300.0
 # Slack's own words: "it's possible some aspect of the operation succeeded" — the post may be there.
 UNSURE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+SERVER_ERROR_PAUSE = BackoffRetryIntervalCalculator(backoff_factor=0.25)  # 0.25 s + up to 1 s of jitter
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -55,7 +59,9 @@ def web_client(config: Config, *, retry_in_place: bool) -> AsyncWebClient:
     handlers: list[AsyncRetryHandler] = []
     if retry_in_place:
         handlers += [AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                     AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+                     AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+                     # once, soon: a views.open must land within its trigger id's 3 s
+                     AsyncServerErrorRetryHandler(max_retry_count=1, interval_calculator=SERVER_ERROR_PAUSE)]
     return AsyncWebClient(token=config.slack_bot_token, base_url=base_url(config),
                           retry_handlers=handlers, timeout=30, logger=quiet_logger("webnaccs.slack.api"))
 

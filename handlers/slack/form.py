@@ -29,6 +29,15 @@ def form_view(*, known: dict[str, Any], lang: str, renderer: Renderer, dates: li
             "blocks": blocks}
 
 
+def notice_view(block: str, *, lang: str, renderer: Renderer) -> dict[str, Any]:
+    """The form's modal replaced by a message (``saving``: answered before the save finished;
+    ``save_failed``)."""
+    return {"type": "modal", "callback_id": f"{CALLBACK}_{block}",
+            "title": plain(renderer.block(FORM, "title", lang), 24),
+            "close": plain(renderer.block(FORM, "close", lang), 24),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": renderer.block(FORM, block, lang)}}]}
+
+
 def _input(f: F.Field, value: Any, lang: str, renderer: Renderer, dates: list[date]) -> dict[str, Any]:
     element: dict[str, Any]
     hint = renderer.block(f"fields/{f.key}.j2", "hint", lang)

@@ -4,8 +4,9 @@
 reference (``APP_ID/MESSAGE_ID``, and the reply's index as ``part``) in the message metadata.
 Before a message whose earlier attempt may have reached Slack is posted again (the dispatcher
 says so: ``MAYBE_SENT``), the sender reads the conversation since the message was queued
-(``conversations.history`` with ``include_all_metadata``; a DM's id from ``conversations.open``)
-and records what it finds instead of posting it twice. A first attempt never looks.
+(``conversations.history`` with ``include_all_metadata``; ``conversations.replies`` for a reply
+in a thread, which the history does not list; a DM's id from ``conversations.open``) and
+records what it finds instead of posting it twice. A first attempt never looks.
 
 When the history cannot be read (a missing scope, a rate limit, more messages than we read),
 ``find`` says so in one WARNING line and answers None: the message is posted, at least once.
@@ -72,7 +73,8 @@ async def find(client: AsyncWebClient, message: dict[str, Any], *, channel: str 
     the history cannot be read (logged once: the caller posts)."""
     try:
         where = channel or await _dm(client, message)
-        messages = await _recent(client, where, str(message.get("created_at") or ""))
+        messages = await _recent(client, where, str(message.get("created_at") or ""),
+                                 thread=str(message.get("thread") or "") or None)
     except (SlackApiError, Unreadable, OSError, TimeoutError) as e:
         reason = error_code(e) if isinstance(e, SlackApiError) else str(e) or type(e).__name__
         hint = f"; add {SCOPES[reason]} to the app and reinstall it" if reason in SCOPES else ""
@@ -106,7 +108,8 @@ async def _dm(client: AsyncWebClient, message: dict[str, Any]) -> str:
     return str(channel)
 
 
-async def _recent(client: AsyncWebClient, channel: str, queued: str) -> list[dict[str, Any]]:
+async def _recent(client: AsyncWebClient, channel: str, queued: str, *, thread: str | None
+                  ) -> list[dict[str, Any]]:
     try:
         oldest = datetime.fromisoformat(queued).timestamp() - SKEW
     except ValueError as e:
@@ -114,8 +117,12 @@ async def _recent(client: AsyncWebClient, channel: str, queued: str) -> list[dic
     found: list[dict[str, Any]] = []
     cursor: str | None = None
     for _ in range(PAGES):
-        page = await client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=LIMIT,
-                                                  include_all_metadata=True, cursor=cursor)
+        if thread:  # replies in a thread are not in the channel's history
+            page = await client.conversations_replies(channel=channel, ts=thread, oldest=f"{oldest:.6f}",
+                                                      limit=LIMIT, include_all_metadata=True, cursor=cursor)
+        else:
+            page = await client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=LIMIT,
+                                                      include_all_metadata=True, cursor=cursor)
         found += [m for m in page.get("messages") or [] if isinstance(m, dict)]
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not page.get("has_more") or not cursor:

@@ -15,7 +15,7 @@ from bot.application import Application
 from bot.service import Service
 from handlers.render import Renderer
 from handlers.slack.messages import FORM_OPEN
-from handlers.slack.mrkdwn import escape, escape_all, plain, sections
+from handlers.slack.mrkdwn import escape_all, inert, plain, sections
 from handlers.slack.people import People
 
 log = logging.getLogger("webnaccs.slack.home")
@@ -60,7 +60,7 @@ def _application(app: Application, lang: str, renderer: Renderer) -> list[dict[s
     applicable = F.applicable(app.answers)
     blocks += sections(text(f"next_{app.state}",
                             answered=sum(1 for f in applicable if f.key in app.answers),
-                            total=len(applicable), reason=escape(review.get("reason") or ""),
+                            total=len(applicable), reason=inert(review.get("reason") or ""),
                             start_date=review.get("start_date") or app.answers.get("confirmed_start_date")))
     if app.state in ("draft", "returned"):
         blocks.append({"type": "actions", "elements": [

@@ -9,6 +9,7 @@ the same answer, since a typed answer is accepted wherever a button is offered.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot import commands as C
@@ -16,7 +17,7 @@ from bot import fields as F
 from bot.conversation import Reply
 from bot.vocabulary import Mode
 from handlers.render import Renderer
-from handlers.slack.mrkdwn import escape, plain, sections, short
+from handlers.slack.mrkdwn import escape, labelled, neutral_all, plain, sections, short
 
 MESSAGES = "slack/messages.j2"
 ANSWER_PREFIX = "answer_"  # action ids of every answer button
@@ -36,8 +37,9 @@ def question_metadata(app_id: str, field: str) -> dict[str, Any]:
 
 
 def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer) -> dict[str, Any]:
-    """One reply as chat.postMessage arguments (without the channel)."""
-    text = escape(renderer.reply(reply, lang))
+    """One reply as chat.postMessage arguments (without the channel). The person's own text
+    in it (a current answer, a listing) cannot format the message (``mrkdwn.neutral``)."""
+    text = escape(renderer.reply(replace(reply, params=neutral_all(reply.params)), lang))
     if reply.kind == "summary":
         blocks = _summary(reply, lang, app_id, renderer)
     else:
@@ -118,9 +120,9 @@ def _summary(reply: Reply, lang: str, app_id: str, renderer: Renderer) -> list[d
     blocks += sections(renderer.block(MESSAGES, "summary_intro", lang))
     edit = renderer.block(MESSAGES, "edit_button", lang)
     for key, value in (params.get("answers") or {}).items():
-        line = f"*{escape(renderer.label(key, lang))}*\n{escape(renderer.show(key, value, lang))}"
-        blocks.append({"type": "section", "block_id": f"field_{key}",
-                       "text": {"type": "mrkdwn", "text": short(line, 3000)},
+        # our label in mrkdwn, the answer as plain_text: no line of it can pose as ours
+        section = labelled([(renderer.label(key, lang), renderer.show(key, value, lang))])[0]
+        blocks.append({**section, "block_id": f"field_{key}",
                        "accessory": answer_button(edit, action_id=f"{ANSWER_PREFIX}edit_{key}",
                                                   app_id=app_id, field="confirm", mode=Mode.ASK,
                                                   option=f"{C.EDIT_PREFIX}{key}", typed=f"修正 {key}")})

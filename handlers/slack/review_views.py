@@ -10,7 +10,7 @@ from typing import Any
 from bot import fields as F
 from bot.application import Application
 from handlers.render import Renderer, format_date
-from handlers.slack.mrkdwn import escape, escape_all, mention, plain, sections, short
+from handlers.slack.mrkdwn import escape, escape_all, inert, labelled, mention, plain, sections, short
 
 REVIEW = "slack/review.j2"
 HOME = "slack/home.j2"
@@ -44,9 +44,10 @@ def card(app: Application, *, lang: str, renderer: Renderer,
         {"type": "context", "elements": [{"type": "mrkdwn", "text": renderer.block(
             REVIEW, "filed", lang, when=when(app.filed_at, lang), applicant=applicant)}]},
     ]
-    lines = [f"*{escape(renderer.label(f.key, lang))}*：{escape(renderer.show(f.key, app.answers.get(f.key), lang))}"
-             for f in F.applicable(app.answers)]
-    blocks += sections("\n".join(lines))
+    # Each answer in plain_text beside our bold label: what the applicant wrote (line breaks,
+    # "*審査結果*：承認済み" …) is shown as written and can never pose as a line of the card.
+    blocks += labelled([(renderer.label(f.key, lang), renderer.show(f.key, app.answers.get(f.key), lang))
+                        for f in F.applicable(app.answers)])
     if app.answers.get("fixed_settings"):
         blocks += sections(escape(renderer.render("fixed.j2", lang, fixed=app.answers["fixed_settings"])))
     text = renderer.block(REVIEW, "text", lang, acceptance_number=number)
@@ -96,7 +97,7 @@ def decision_modal(app: Application, decision: str, *, lang: str, renderer: Rend
     label = renderer.block(REVIEW, decision, lang)
     blocks = sections(renderer.block(REVIEW, "modal_intro", lang, decision_label=label,
                                      acceptance_number=escape(app.acceptance_number or ""),
-                                     company_name=escape(str(app.answers.get("company_name") or ""))))
+                                     company_name=inert(str(app.answers.get("company_name") or ""))))
     can_submit = True
     if decision == "approve":
         if dates:
@@ -122,8 +123,9 @@ def decision_modal(app: Application, decision: str, *, lang: str, renderer: Rend
     view: dict[str, Any] = {
         "type": "modal", "callback_id": CALLBACK_IDS[decision],
         "title": plain(renderer.block(REVIEW, "modal_title", lang, decision_label=label), 24),
-        "close": plain(renderer.block(REVIEW, "cancel", lang), 24),
-        "private_metadata": json.dumps({"number": app.acceptance_number, "channel": channel, "ts": ts}),
+        "close": plain(renderer.block(REVIEW, "cancel", lang), 24), "notify_on_close": True,
+        "private_metadata": json.dumps({"number": app.acceptance_number, "channel": channel, "ts": ts,
+                                        "lang": lang}),
         "blocks": blocks}
     if can_submit:
         view["submit"] = plain(renderer.block(REVIEW, f"submit_{decision}", lang), 24)

@@ -5,6 +5,11 @@ Errors are reported to the dispatcher (``Retry`` after Retry-After, ``Permanent`
 retried in place, so a retried message is never posted twice: replies already posted are
 counted in the message (``posted``), and a card already posted is remembered by its ts.
 
+A review channel the bot cannot post in (``not_in_channel``, ``is_archived``,
+``channel_not_found``) is an operator alert, not a failed message: one ERROR line when it starts,
+``webnaccs_operator_alert`` in /metrics while it lasts, and the card stays pending (``outbox``
+shows the reason) and is tried again every CHANNEL_DELAY seconds, so it goes out after the fix.
+
 A notice that carries a PDF (the application form with the confirmation, the approval notice
 with the start-date reminder, as by mail) is posted, then the file is uploaded to the same DM
 (files_upload_v2: the DM's channel id, which the post answered with). The post is recorded in
@@ -32,14 +37,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation import Reply
 from bot.ports import Store
 from bot.service import Service
-from handlers import documents
+from handlers import documents, metrics
 from handlers.outbox import FOUND, MAYBE_SENT, Permanent, Retry
 from handlers.render import Renderer
 from handlers.slack import history, review_views
 from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
-from handlers.slack.mrkdwn import escape, escape_all, sections, short
+from handlers.slack.mrkdwn import escape, escape_all, neutral_all, sections, short
 
 log = logging.getLogger("webnaccs.slack.outbox")
 # Replies that come with a change the App Home shows (a new draft, a filing, an ending); the
@@ -49,6 +54,9 @@ T = TypeVar("T")
 NOTICE_EVENT = "webnaccs_notice"
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 NEEDS_SCOPE = frozenset({"missing_scope", "no_permission"})
+CHANNEL_PROBLEMS = frozenset({"not_in_channel", "is_archived", "channel_not_found"})
+CHANNEL_DELAY = 60.0  # seconds between tries while the review channel needs the operator
+REVIEW_ALERT = "slack_review_channel"
 
 
 async def _call(call: Awaitable[T]) -> T:
@@ -91,9 +99,10 @@ class ApplicantSender:
                 return
             log.info("outbox %s: %d of %d replies were posted before; posting the rest",
                      history.ref(message), done, len(replies))
+        thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
-            payload = reply_message(replies[index], lang=message.get("lang", "ja"),
-                                    app_id=message["app_id"], renderer=self.renderer)
+            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"),
+                                       app_id=message["app_id"], renderer=self.renderer), **thread}
             payload["metadata"] = history.stamped(payload.get("metadata"), message, index)
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))
@@ -136,6 +145,7 @@ class ApplicantSender:
                 preview, text = await self._id_notice(message, lang, params)
             else:
                 name = f"notices/{message['notice']}.j2"
+                params = neutral_all(params)  # names, reasons: they cannot format the notice
                 subject = self.renderer.block(name, "subject", lang, role=message.get("role"), **params)
                 body = self.renderer.block(name, "body", lang, role=message.get("role"), **params)
                 if not body:
@@ -204,6 +214,7 @@ class ReviewSender:
         self.store = store
         self.channel = channel
         self.lang = lang
+        self.problem: str | None = None  # why the bot cannot post in the channel, while it cannot
 
     async def send(self, message: dict[str, Any]) -> None:
         app = await asyncio.to_thread(self.service.find, message.get("acceptance_number") or "")
@@ -218,7 +229,7 @@ class ReviewSender:
                                         slack_channel=self.channel, slack_ts=found)
                 return
             payload["metadata"] = history.stamped(payload.get("metadata"), message)
-            posted = await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+            posted = await self._post(payload)
             await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "sent",
                                     slack_channel=posted["channel"], slack_ts=posted["ts"])
             return
@@ -229,12 +240,12 @@ class ReviewSender:
                 await _call(self.client.chat_update(channel=target[0], ts=target[1], **payload))
                 return
             except Permanent as e:
-                if str(e) not in GONE and str(e) != "channel_not_found":
+                if str(e) not in GONE | CHANNEL_PROBLEMS:
                     raise
                 log.warning("review card %s could not be updated (%s); posting a new one", target[1], e)
         if await self._found(message) is None:
             payload["metadata"] = history.stamped(payload.get("metadata"), message)
-            await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+            await self._post(payload)
 
     async def _found(self, message: dict[str, Any]) -> str | None:
         """The ts of the card an earlier attempt posted for this message, when it may have."""
@@ -245,6 +256,26 @@ class ReviewSender:
             return None
         message[FOUND] = True
         return seen.parts[0]
+
+    async def _post(self, payload: dict[str, Any]) -> Any:
+        """A card into WEBNACCS_REVIEW_CHANNEL; a channel the bot cannot post in raises the alert."""
+        try:
+            posted = await _call(self.client.chat_postMessage(channel=self.channel, **payload))
+        except Permanent as e:
+            if str(e) not in CHANNEL_PROBLEMS:
+                raise
+            if self.problem != str(e):
+                log.error("Slack review channel %s: %s. Invite the bot to the channel (/invite), or set "
+                          "WEBNACCS_REVIEW_CHANNEL to a channel it is in; review cards wait in the outbox "
+                          "and are sent again every %.0f s", self.channel, e, CHANNEL_DELAY)
+            self.problem = str(e)
+            metrics.alert(REVIEW_ALERT, self.problem)
+            raise Retry(str(e), after=CHANNEL_DELAY) from e
+        if self.problem is not None:
+            log.info("Slack review channel %s works again", self.channel)
+            self.problem = None
+            metrics.alert(REVIEW_ALERT, None)
+        return posted
 
     def _card_of(self, app_id: str) -> tuple[str, str] | None:
         cards = [m for m in self.store.outbox(app_id)

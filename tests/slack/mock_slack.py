@@ -9,8 +9,9 @@ channel id (C…, G…, D…, Z…), never a user id.
 
 What was posted is kept per conversation, as Slack keeps it: ``conversations.history`` answers
 from it (newest first, ``oldest``/``latest``, ``limit`` and a cursor; message metadata only with
-``include_all_metadata``), and ``conversations.open`` gives a user's DM its id (``D`` + the
-user id's tail, the channel chat.postMessage to that user answers with). ``hold`` keeps the
+``include_all_metadata``; ``conversations.replies`` for a thread), and ``conversations.open``
+gives a user's DM its id (``D`` + the user id's tail, the channel chat.postMessage to that user
+answers with). ``hold`` keeps the
 answer to a call that Slack already carried out, so a test can kill the app in between; ``now``
 (seconds; the real time unless a test sets its clock) is when a message is posted: its ts."""
 
@@ -52,6 +53,7 @@ class Failure:
 class Profile:
     real_name: str
     email: str | None = None
+    locale: str | None = None  # answered only to users.info with include_locale, like Slack
 
 
 @dataclass
@@ -221,13 +223,16 @@ class MockSlack:
             profile = self.users.get(user)
             if profile is None:
                 return {"ok": False, "error": "user_not_found"}
+            with_locale = str(args.get("include_locale", "")).lower() in ("1", "true")
             return {"ok": True, "user": {"id": user, "real_name": profile.real_name, "profile": {
-                "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})}}}
+                "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})},
+                **({"locale": profile.locale} if with_locale and profile.locale else {})}}
         if method in ("chat.postMessage", "chat.update"):
             channel = dm_of(str(args.get("channel", "")))
             if method == "chat.postMessage":
                 self._keep(channel, {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": ts,
                                      "text": args.get("text"),
+                                     **({"thread_ts": str(args["thread_ts"])} if args.get("thread_ts") else {}),
                                      **({"metadata": args["metadata"]} if args.get("metadata") else {})})
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts,
                     "message": {"text": args.get("text"), "ts": ts}}
@@ -236,8 +241,8 @@ class MockSlack:
             if not users or "," in users:
                 return {"ok": False, "error": "invalid_arguments"}
             return {"ok": True, "channel": {"id": dm_of(users)}}
-        if method == "conversations.history":
-            return self._history(args)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(args, thread=str(args.get("ts") or "") if method == "conversations.replies" else None)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method.startswith("views."):
@@ -253,7 +258,9 @@ class MockSlack:
     def _keep(self, channel: str, message: dict[str, Any]) -> None:
         self.history.setdefault(channel, []).append(message)
 
-    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _history(self, args: dict[str, Any], *, thread: str | None = None) -> dict[str, Any]:
+        """conversations.history (replies in threads left out, as Slack does), or with ``thread``
+        conversations.replies (that thread's replies; newest first here too, enough for us)."""
         channel = str(args.get("channel") or "")
         if not CHANNEL_ID.match(channel):
             return {"ok": False, "error": "channel_not_found"}
@@ -261,7 +268,8 @@ class MockSlack:
         oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 1e12)
         metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
         found = [m for m in reversed(self.history.get(channel, []))
-                 if (oldest <= float(m["ts"]) if inclusive else oldest < float(m["ts"]))
+                 if (m.get("thread_ts") == thread if thread else m.get("thread_ts") in (None, m["ts"]))
+                 and (oldest <= float(m["ts"]) if inclusive else oldest < float(m["ts"]))
                  and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)]
         start = int(args.get("cursor") or 0)
         limit = int(args.get("limit") or 100)

@@ -245,3 +245,24 @@ async def test_a_connection_lost_after_the_post_is_not_followed_by_the_same_post
     assert len(api.history[DM]) == 2  # the guidance once (no retry in place), then the question
     assert parts(api, ref) == [0, 1]
     assert unsure is True  # kept with the retry's mark
+
+
+async def test_a_reply_in_a_thread_posted_before_a_death_is_found_in_that_thread(make_bot, api):
+    def in_thread(message: dict[str, Any], status: str, info: dict[str, Any]) -> bool:
+        return message.get("kind") == "reply" and bool(message.get("thread")) and status == "sent"
+
+    async with serving(make_bot, api, dies=in_thread) as (slack, dying):
+        assert dying
+        await slack.dm("WebNACCSの申込をしたいです")
+        await slack.dm("損害保険会社", thread_ts="1700000000.000200", wait=False)
+        ref = await dying.wait()
+    threaded = [m for m in api.history[DM] if m.get("thread_ts") == "1700000000.000200"]
+    assert threaded
+
+    async with serving(make_bot, api) as (slack, _):
+        await slack.delivered()
+        assert record(slack, ref)["status"] == "sent"
+    assert [m for m in api.history[DM] if m.get("thread_ts") == "1700000000.000200"] == threaded  # not again
+    assert [m["metadata"]["event_payload"]["outbox_id"] for m in threaded] == [ref] * len(threaded)
+    [looked] = api.to("conversations.replies")
+    assert looked["ts"] == "1700000000.000200" and looked["channel"] == DM

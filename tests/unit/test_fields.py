@@ -54,6 +54,20 @@ def test_single_line_fields_collapse_line_breaks_but_reason_keeps_them():
     assert read("change_reason", "一行目です。\n二行目です。") == "一行目です。\n二行目です。"
 
 
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("key, text, value", [
+    ("company_name", "ABC\u202e社損保", "ABC社損保"),  # U+202E would show 保損社 after it
+    ("change_reason", f"端末を{BIDI}追加します。\n\u2067二行目\u2069です。", "端末を追加します。\n二行目です。"),
+    ("remarks", "\u200f備考\u200eです", "備考です"),
+    ("applicant_email", "taro\u202e@example.co.jp", "taro@example.co.jp"),
+    ("name_english", "\u2066ABC Sonpo\u2069", "ABC Sonpo"),
+])
+def test_bidi_controls_are_never_kept_in_an_answer(key, text, value):
+    assert read(key, text) == value
+
+
 @pytest.mark.parametrize("text, value", [("abc12", "ABC12"), ("ＡＢＣ１２", "ABC12"), ("a b c 1 2", "ABC12")])
 def test_user_code_upper_cased(text, value):
     assert read("user_code", text) == value
