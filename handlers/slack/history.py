@@ -26,8 +26,9 @@ from handlers.slack.client import error_code
 
 log = logging.getLogger("webnaccs.slack.outbox")
 REPLY_EVENT = "webnaccs_reply"  # the metadata of a reply that asks nothing
-LIMIT = 20  # messages per page: a DM holds little more since the message was queued
-PAGES = 10  # pages at most (the review channel may hold many cards since then)
+LIMIT = 20  # messages on the first page: a DM holds little more since the message was queued
+MORE = 200  # on each further page (the review channel may hold many cards since then)
+PAGES = 10  # pages at most
 SKEW = 300.0  # seconds before the queue time, for a clock that disagrees with Slack's
 SCOPES = {"missing_scope": "im:history, channels:history, groups:history"}
 
@@ -116,15 +117,16 @@ async def _recent(client: AsyncWebClient, channel: str, queued: str, *, thread: 
         raise Unreadable("no queue time") from e
     found: list[dict[str, Any]] = []
     cursor: str | None = None
-    for _ in range(PAGES):
+    for page_number in range(PAGES):
+        limit = LIMIT if page_number == 0 else MORE
         if thread:  # replies in a thread are not in the channel's history
             page = await client.conversations_replies(channel=channel, ts=thread, oldest=f"{oldest:.6f}",
-                                                      limit=LIMIT, include_all_metadata=True, cursor=cursor)
+                                                      limit=limit, include_all_metadata=True, cursor=cursor)
         else:
-            page = await client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=LIMIT,
+            page = await client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=limit,
                                                       include_all_metadata=True, cursor=cursor)
         found += [m for m in page.get("messages") or [] if isinstance(m, dict)]
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not page.get("has_more") or not cursor:
             return found
-    raise Unreadable(f"more than {LIMIT * PAGES} messages since it was queued")
+    raise Unreadable(f"more than {LIMIT + MORE * (PAGES - 1)} messages since it was queued")

@@ -266,3 +266,25 @@ async def test_a_reply_in_a_thread_posted_before_a_death_is_found_in_that_thread
     assert [m["metadata"]["event_payload"]["outbox_id"] for m in threaded] == [ref] * len(threaded)
     [looked] = api.to("conversations.replies")
     assert looked["ts"] == "1700000000.000200" and looked["channel"] == DM
+
+
+async def test_a_busy_channel_is_read_page_by_page_up_to_a_bound(api, caplog):
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from handlers.slack import history
+
+    client = AsyncWebClient(token="xoxb-test", base_url=api.url)
+    queued = 1795654800.0  # 2026-11-26 10:00 JST
+    message = {"app_id": "a1", "id": "review-request-1", "created_at": "2026-11-26T10:00:00+09:00"}
+    ours = {"ts": f"{queued + 1:.6f}", "metadata": {"event_type": "webnaccs_review",
+                                                     "event_payload": {"outbox_id": "a1/review-request-1"}}}
+    later = [{"ts": f"{queued + 2 + i:.6f}", "text": "another card"} for i in range(300)]
+    api.history[REVIEW_CHANNEL] = [ours, *later]
+    seen = await history.find(client, message, channel=REVIEW_CHANNEL)
+    assert seen is not None and seen.parts == {0: ours["ts"]}
+    assert [c["limit"] for c in api.to("conversations.history")] == ["20", "200", "200"]
+
+    api.history[REVIEW_CHANNEL] = [ours, *[{"ts": f"{queued + 2 + i:.6f}"} for i in range(2000)]]
+    with caplog.at_level(logging.WARNING, logger="webnaccs"):
+        assert await history.find(client, message, channel=REVIEW_CHANNEL) is None  # more than it reads
+    assert "more than 1820 messages" in caplog.text
