@@ -37,6 +37,13 @@ def parts(api: MockSlack, ref: str | None) -> list[int]:
     return [m["metadata"]["event_payload"]["part"] for m in at_slack(api, ref)]
 
 
+def found_count() -> float:
+    from handlers import metrics
+
+    return metrics.REGISTRY.get_sample_value("webnaccs_outbox_deliveries_total",
+                                             {"channel": "slack", "outcome": "found"}) or 0.0
+
+
 def lookups(api: MockSlack) -> list[dict[str, Any]]:
     return api.to("conversations.history") + api.to("conversations.open")
 
@@ -116,12 +123,14 @@ async def test_replies_posted_before_a_death_are_not_posted_again_after_the_rest
         assert len(api.history[DM]) == 2  # the guidance and the first question are in the DM
         assert lookups(api) == []  # a first attempt does not look
 
+    before = found_count()
     async with serving(make_bot, api) as (slack, _):
         await slack.delivered()
         message = record(slack, ref)
     assert len(api.history[DM]) == 2 and len(slack.questions()) == 1  # nothing posted again
     assert parts(api, ref) == [0, 1]  # each post carries its outbox id and part
     assert message["status"] == "sent" and message.get("found") is True
+    assert found_count() == before + 1  # /metrics: outcome="found"
     [looked] = api.to("conversations.history")
     assert looked["channel"] == DM and str(looked["include_all_metadata"]).lower() in ("1", "true")
     assert float(looked["oldest"]) <= float(at_slack(api, ref)[0]["ts"])
