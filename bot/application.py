@@ -55,6 +55,7 @@ class Application:
     active_at: str | None = None  # when the person last said something (drafts go idle)
     reminders: dict[str, str] = field(default_factory=dict)  # reminder → when it was sent
     wakeup: str | None = None  # ISO day on which a reminder may next be due (indexed)
+    pacing: dict[str, Any] = field(default_factory=dict)  # mail turns answered (bot/pacing.py)
     version: int = 0
 
     def to_record(self) -> dict[str, Any]:

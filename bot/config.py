@@ -45,6 +45,9 @@ class Config:
     slack_api_url: str | None = None
     database_url: str | None = field(default=None, repr=False)  # postgresql://… (several replicas)
     database_pool: int = 8
+    mail_reply_limit: int = 5  # answers to mail turns that change nothing, per window (bot/pacing.py)
+    mail_reply_window: int = 600  # seconds
+    smtp_max_connections: int = 256  # inbound SMTP connections open at once; more get 421
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -83,6 +86,9 @@ class Config:
             slack_api_url=get("SLACK_API_URL"),
             database_url=get("WEBNACCS_DATABASE_URL"),
             database_pool=int(get("WEBNACCS_DATABASE_POOL") or 8),
+            mail_reply_limit=int(get("WEBNACCS_MAIL_REPLY_LIMIT") or 5),
+            mail_reply_window=int(get("WEBNACCS_MAIL_REPLY_WINDOW") or 600),
+            smtp_max_connections=int(get("WEBNACCS_SMTP_MAX_CONNECTIONS") or 256),
         )
 
     @property

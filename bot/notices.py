@@ -34,6 +34,23 @@ def acknowledgment_params(app: Application, now: datetime) -> dict[str, Any]:
     }
 
 
+def verified(app: Application, address: str) -> bool:
+    """Whether a channel has shown that ``address`` belongs to someone who took part in the
+    application: the applicant wrote from it (replies are accepted only from the address their
+    reply address was given to) or it is their Slack profile's."""
+    return f"email:{address.strip().lower()}" in {key.lower() for key in app.people}
+
+
+def requested_by(app: Application) -> dict[str, str]:
+    """Who asked the bot to mail an unverified administrator address: the applicant's names as
+    given, and the identity a channel verified (their mail address, or their Slack user)."""
+    emails = [k.split(":", 1)[1] for k in app.people if k.startswith("email:")]
+    slack = [k.split(":", 1)[1] for k in app.people if k.startswith("slack:")]
+    found = {"applicant_name": app.answers.get("applicant_name"), "company_name": app.answers.get("company_name"),
+             "email": emails[0] if emails else None, "slack_user": slack[0] if slack else None}
+    return {k: str(v) for k, v in found.items() if v}
+
+
 def recipients(app: Application, *, applicant_only: bool = False) -> list[dict[str, str]]:
     """Where a notice goes: (role, channel, address) for each person and channel."""
     out = [{"role": "applicant", "channel": "email", "to": app.answers["applicant_email"]}]
@@ -48,13 +65,19 @@ def recipients(app: Application, *, applicant_only: bool = False) -> list[dict[s
 
 def build(kind: str, app: Application, now: datetime, params: dict[str, Any], *,
           applicant_only: bool = False) -> list[OutboxMessage]:
-    return [
-        {"id": f"{kind}-{params.get('reminder', '')}{app.version}-{r['role']}-{r['channel']}",
-         "kind": "notice", "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
-         "acceptance_number": app.acceptance_number, "params": params,
-         "role": r["role"], "channel": r["channel"], "to": r["to"]}
-        for r in recipients(app, applicant_only=applicant_only)
-    ]
+    """The notice to every recipient. An administrator address that no channel verified gets
+    ``requested_by``: its mail says who asked for it and carries nothing else they wrote."""
+    out: list[OutboxMessage] = []
+    for r in recipients(app, applicant_only=applicant_only):
+        message: OutboxMessage = {
+            "id": f"{kind}-{params.get('reminder', '')}{app.version}-{r['role']}-{r['channel']}",
+            "kind": "notice", "notice": kind, "lang": app.lang, "created_at": now.isoformat(),
+            "acceptance_number": app.acceptance_number, "params": params,
+            "role": r["role"], "channel": r["channel"], "to": r["to"]}
+        if r["role"] == "admin" and not verified(app, r["to"]):
+            message["requested_by"] = requested_by(app)
+        out.append(message)
+    return out
 
 
 def to_people(app: Application, kind: str, now: datetime, params: dict[str, Any]

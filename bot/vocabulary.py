@@ -77,6 +77,9 @@ class OutboxMessage(TypedDict):
     acceptance_number: str | None
     to: NotRequired[str]
     role: NotRequired[str]  # applicant | admin
+    # To an administrator address the applicant typed that no channel verified (issue 15.8): who
+    # asked for the mail, so that it can say so and carry nothing else the applicant wrote.
+    requested_by: NotRequired[dict[str, str]]
     notice: NotRequired[str]
     params: NotRequired[dict[str, Any]]
     replies: NotRequired[list[dict[str, Any]]]

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 from bot.config import Config
 from bot.dates import JST
+from bot.pacing import Pace
 from bot.ports import Clock, Store
 from bot.reminders import Policy
 from bot.schedule import Schedule
@@ -122,7 +123,8 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       vault=AesVault(secret), default_lang=config.lang,
                       policy=Policy(close_after_days=config.draft_close_days), notify=signal,
-                      review_channels=config.review_channels)
+                      review_channels=config.review_channels,
+                      pace=Pace(limit=config.mail_reply_limit, window=config.mail_reply_window))
     return Bot(config=config, service=service, renderer=Renderer(), store=store,
                schedule=schedule, secret=secret, signal=signal)
 
@@ -162,7 +164,8 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
     return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),
                         sender=sender, processor=processor, host=options.pop("host", config.smtp_host),
-                        port=options.pop("port", config.smtp_port), **options)
+                        port=options.pop("port", config.smtp_port),
+                        max_connections=options.pop("max_connections", config.smtp_max_connections), **options)
 
 
 def slack_channel(bot: Bot, **options: Any) -> SlackChannel:

@@ -17,6 +17,7 @@ from bot import intents, reminders
 from bot.application import Application
 from bot.commands import Person
 from bot.events import Outcome, Ruling
+from bot.pacing import Pace
 from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
 from bot.service import bouncing, documents, drafting, reminding, review, starting, withdrawal
@@ -31,10 +32,10 @@ class Service:
                  vault: Vault | None = None, default_lang: str = "ja",
                  policy: reminders.Policy | None = None,
                  new_id: Callable[[], str] | None = None, notify: Notify = _never,
-                 review_channels: Sequence[str] = ("review",)) -> None:
+                 review_channels: Sequence[str] = ("review",), pace: Pace | None = None) -> None:
         self.core = Core(store=store, clock=clock, schedule=schedule, vault=vault,
                          default_lang=default_lang, policy=policy or reminders.Policy(),
-                         notify=notify, review_channels=tuple(review_channels),
+                         notify=notify, review_channels=tuple(review_channels), pace=pace or Pace(),
                          **({"new_id": new_id} if new_id else {}))
 
     # --- the bus ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from bot import dates, notices, reminders
+from bot import dates, notices, pacing, reminders
 from bot import fields as F
 from bot.application import OPEN_FOR_ANSWERS, Application, audit_entry
 from bot.commands import Person
@@ -45,6 +45,7 @@ class Core:
     notify: Notify = _never  # something was queued: wake the outbox dispatcher
     # Where review requests go (notices.review): "review" (the Slack channel), "email:ADDRESS".
     review_channels: tuple[str, ...] = ("review",)
+    pace: pacing.Pace = field(default_factory=pacing.Pace)  # answers to mail turns that change nothing
     engine: Engine = field(init=False)
     _turn: threading.local = field(init=False, default_factory=threading.local)
 
@@ -157,6 +158,8 @@ class Core:
         if unread:  # said once, before what the turn answers
             self._turn.unread = ()
             replies = [*(Reply("not_read", params={"what": what}) for what in unread), *replies]
+        replies, paused = self.paced(app, person, replies)
+        audit = [*audit, *paused]  # the operator sees a pause in the audit trail
         routed = notices.replies(app, person.channel, person.address, replies, self.clock.now(),
                                  thread=person.thread)
         if key is not None:
@@ -166,6 +169,24 @@ class Core:
             app.active_at = self.clock.now().isoformat()  # the person acted: not idle
             self.save(app, audit=audit, outbox=[*routed, *outbox], sync=sync)  # the reply first
         return Outcome(app, replies, events=list(events))
+
+    def paced(self, app: Application, person: Person, replies: list[Reply]
+              ) -> tuple[list[Reply], list[AuditEntry]]:
+        """The replies of a mail turn as the brake on mail loops lets them go (bot/pacing.py):
+        all, only the notice that the bot pauses, or none. Other channels are not paced."""
+        if person.channel != "email":
+            return replies, []
+        if not person.address or not replies:  # nothing to send (a notice answers): seen, not counted
+            pacing.remember(app)
+            return replies, []
+        verdict = pacing.judge(app, person.address, self.now(), self.pace)
+        if verdict == pacing.Verdict.PAUSE:
+            until = pacing.resumes_at(app, person.address, self.pace)
+            entry = audit_entry(at=self.clock.now(), actor=person.key, action="mail_paused",
+                                reason=f"{self.pace.limit} answers in {self.pace.window} s that changed nothing")
+            return [Reply("mail_paused", params={"until": until.isoformat() if until else None,
+                                                 "minutes": max(1, self.pace.window // 60)})], [entry]
+        return (replies if verdict == pacing.Verdict.ANSWER else []), []
 
     def save(self, app: Application, *, audit: Sequence[AuditEntry] = (),
              outbox: Sequence[OutboxMessage] = (), sync: bool = True) -> None:

@@ -29,9 +29,13 @@ _DAEMON = re.compile(r"^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]
 _AUTO_SUBJECT = re.compile(
     r"^\s*[\[【(<]?\s*(auto:|auto(matic)?[- _]?(reply|response|answer)|autoreply|autoresponse|"
     r"out of (the )?office|ooo\b|away from (the )?office|vacation (reply|response|notice)|"
-    r"自動(応答|返信|送信|回答|配信)|不在(通知|のお知らせ|連絡|中|[:】\])])|休暇(中|のお知らせ)|"
+    r"自動(応答|返信|送信|回答|配信)|不在(通知|のお知らせ|連絡|中|です|のため|[:】\])])|休暇(中|のお知らせ)|"
+    r"automatische antwort|abwesenheit|r[ée]ponse automatique|absence du bureau|respuesta autom[áa]tica|"
+    r"fuera de la oficina|risposta automatica|fuori sede|"
     r"undeliverable|undelivered mail|delivery status notification|配信不能|returned mail|"
-    r"mail delivery (failed|failure))",
+    r"mail delivery (failed|failure))"
+    # anywhere, when bracketed as a tag: "Re: 【WebNACCS】… [自動応答]", "… (Autoreply)"
+    r"|[\[【(<「]\s*(自動(応答|返信)|不在|auto-?reply|automatic reply|out of (the )?office|abwesend)\s*[\]】)>」]",
     re.IGNORECASE,
 )
 
@@ -58,7 +62,7 @@ def by_headers(headers: Headers, content_type: str, envelope_sender: str | None)
         return "report"
     if _DAEMON.match(single_address(headers.get("From")) or ""):
         return "daemon"
-    if _AUTO_SUBJECT.match(unicodedata.normalize("NFKC", headers.get("Subject"))):
+    if _AUTO_SUBJECT.search(unicodedata.normalize("NFKC", headers.get("Subject"))):
         return "auto_subject"
     return None
 

@@ -1,6 +1,7 @@
 """The email channel: an SMTP listener on the service's loop, a spool, and the outbound sender.
 
-Inbound, in order: RCPT is accepted only for the bot's address, live reply addresses and the
+Inbound, in order: at most ``max_connections`` connections are open at once, a new one above
+that is answered 421 and closed (listener.py); RCPT is accepted only for the bot's address, live reply addresses and the
 bounce addresses of messages it sent (550 otherwise); DATA above ``max_size`` is refused with
 552 (aiosmtpd); an accepted message is written to the spool, fsynced, and only then answered
 250 — 451 when the spool cannot take it, so the sending server tries again. One worker
@@ -20,7 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.service import Service
 from handlers import intake, metrics
-from handlers.email import bounces
+from handlers.email import bounces, listener
 from handlers.email.addresses import Addresses
 from handlers.email.outbound import MailSender
 from handlers.email.process import Processor, Result
@@ -62,11 +63,14 @@ class EmailChannel:
 
     def __init__(self, *, service: Service, addresses: Addresses, spool: MailSpool, sender: MailSender,
                  processor: Processor, host: str, port: int, max_size: int = MAX_SIZE,
-                 process: bool = True, retry_delay: float = 1.0, rescan: float = 30.0) -> None:
+                 process: bool = True, retry_delay: float = 1.0, rescan: float = 30.0,
+                 max_connections: int = listener.MAX_CONNECTIONS) -> None:
         self.service = service
         self.host = host
         self.port = port
         self.max_size = max_size
+        self.max_connections = max_connections  # open at once; more are answered 421
+        self.connections: listener.Connections | None = None
         self.process = process  # False only in tests that stop between 250 and processing
         self.retry_delay = retry_delay
         self.rescan = rescan
@@ -89,24 +93,29 @@ class EmailChannel:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        gate = Gate(self)
-
-        def factory() -> SMTP:
-            return SMTP(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
-                        decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
-                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop, timeout=IDLE_TIMEOUT)
-
+        self.connections = self._connections(Gate(self), loop)
         aiosmtpd_log = logging.getLogger("mail.log")
         if aiosmtpd_log.level == logging.NOTSET:  # it logs every command, addresses included
             aiosmtpd_log.setLevel(logging.WARNING)
 
-        self._server = await loop.create_server(factory, self.host, self.port)
+        self._server = await loop.create_server(self.connections, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP listening on %s:%s for %s", self.host, self.port, self.addresses.bot)
         if self.process:
             await self._rescan()  # left by a crash
             self._worker = asyncio.create_task(self._work())
             self._rescanning = asyncio.create_task(self._rescan_every(self.rescan))
+
+    def _connections(self, gate: Gate, loop: asyncio.AbstractEventLoop) -> listener.Connections:
+        """The listener's protocol factory: aiosmtpd's SMTP for each connection up to the cap,
+        ``421`` above it (handlers/email/listener.py)."""
+
+        def make() -> SMTP:
+            return SMTP(gate, data_size_limit=self.max_size, enable_SMTPUTF8=True,
+                        decode_data=False, hostname=self.addresses.domain, ident="webnaccs-bot",
+                        auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop, timeout=IDLE_TIMEOUT)
+
+        return listener.Connections(make, cap=self.max_connections, hostname=self.addresses.domain)
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -20,7 +20,7 @@ from bot.application import OPEN_FOR_ANSWERS, Application
 from bot.conversation import Reply
 from bot.dates import JST
 from handlers import documents, notice_values
-from handlers.email import fillin, policies
+from handlers.email import fillin, policies, unverified
 from handlers.email.addresses import Addresses, single_address
 from handlers.links import LinkSigner
 from handlers.render import LANGS, Renderer
@@ -68,7 +68,8 @@ class Composer:
             subject, body, links = self._notice(message, app, lang, role)
             rows: list[dict[str, str]] = []
             headers["X-WebNACCS-Notice"] = _token(message.get("notice"))
-            files = documents.for_notice(message, app, self.renderer, now.astimezone(JST).date(), lang)
+            if not (unverified.applies(message) and documents.kind_for(message) in unverified.FREE_TEXT_DOCUMENTS):
+                files = documents.for_notice(message, app, self.renderer, now.astimezone(JST).date(), lang)
         elif kind == "reply":
             replies = [Reply(**r) for r in message.get("replies") or []]
             body = "\n\n".join(self.renderer.reply(r, lang) for r in replies)
@@ -84,7 +85,9 @@ class Composer:
         # Only mails that ask something invite a reply: the conversation's and the 差戻し notice
         # to the applicant. Notices that ask nothing have no marker and no list of commands.
         invites = kind == "reply" or (message.get("notice") in REPLY_INVITED and role == "applicant")
+        requested_by = unverified.requested_by(message) if kind == "notice" else None
         values = {"body": body, "rows": rows, "role": role, "asking": invites, "commands": kind == "reply",
+                  "requested_by": requested_by,
                   "marker": self.renderer.block(TEMPLATE, "marker", lang),
                   "attachments": [name for name, _ in files]}
         text = self.renderer.block(TEMPLATE, "text", lang, width=MAIL_WIDTH, **values)
@@ -118,6 +121,8 @@ class Composer:
                 ) -> tuple[str, str, list[str]]:
         name = f"notices/{_token(message.get('notice'))}.j2"
         values = {**notice_values.completed(message.get("params") or {}, app), "role": role}
+        if unverified.applies(message):  # an address the applicant typed: names only (issue 15.8)
+            values = unverified.values(values, message)
         expires_on = values.get("expires_on")
         if role == "applicant" and expires_on and self.links is not None:
             # Only the applicant gets the way to the ID通知 page; the codes never travel by mail.

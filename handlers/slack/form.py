@@ -9,11 +9,12 @@ from typing import Any
 
 from bot import fields as F
 from handlers.render import Renderer, format_date
+from handlers.slack import limits
 from handlers.slack.mrkdwn import plain, short
 
 CALLBACK = "application_form_modal"
 FORM = "slack/form.j2"
-ERROR_LIMIT = 150
+ERROR_LIMIT = limits.FIELD_ERROR
 
 
 def form_view(*, known: dict[str, Any], lang: str, renderer: Renderer, dates: list[date],
@@ -66,7 +67,7 @@ def _input(f: F.Field, value: Any, lang: str, renderer: Renderer, dates: list[da
             hint = renderer.block(FORM, "no_dates", lang)
     element["action_id"] = f.key
     block: dict[str, Any] = {"type": "input", "block_id": f.key, "element": element,
-                             "label": plain(renderer.label(f.key, lang), 2000)}
+                             "label": plain(renderer.label(f.key, lang), limits.LABEL)}
     if f.needs_user_code:
         block["optional"] = True
         hint = renderer.block(FORM, "user_code_only", lang)
@@ -74,7 +75,7 @@ def _input(f: F.Field, value: Any, lang: str, renderer: Renderer, dates: list[da
         block["optional"] = True
         hint = renderer.block(FORM, "remarks_hint", lang)
     if hint:
-        block["hint"] = plain(hint, 2000)
+        block["hint"] = plain(hint, limits.LABEL)
     return block
 
 

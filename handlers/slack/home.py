@@ -14,6 +14,7 @@ from bot import fields as F
 from bot.application import Application
 from bot.service import Service
 from handlers.render import Renderer
+from handlers.slack import limits
 from handlers.slack.messages import FORM_OPEN
 from handlers.slack.mrkdwn import escape_all, inert, plain, sections
 from handlers.slack.people import People
@@ -31,7 +32,7 @@ def home_view(apps: list[Application], *, lang: str, renderer: Renderer) -> dict
         return renderer.block(HOME, block, lang, **values)
 
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(text("header"), 150)},
+        {"type": "header", "text": plain(text("header"), limits.HEADER)},
         *sections(text("intro")),
         {"type": "actions", "block_id": "home_actions", "elements": [
             {"type": "button", "action_id": HOME_NEW, "style": "primary", "text": plain(text("new_button"))},

@@ -17,6 +17,7 @@ from bot import fields as F
 from bot.conversation import Reply
 from bot.vocabulary import Mode
 from handlers.render import Renderer
+from handlers.slack import limits
 from handlers.slack.mrkdwn import escape, labelled, neutral_all, plain, sections, short
 
 MESSAGES = "slack/messages.j2"
@@ -48,7 +49,7 @@ def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer) -
         if reply.kind in WITH_FORM_BUTTON:
             buttons.append(form_button(renderer.block(MESSAGES, "form_button", lang), app_id))
         if buttons:
-            blocks.append({"type": "actions", "block_id": "answers", "elements": buttons[:25]})
+            blocks.append({"type": "actions", "block_id": "answers", "elements": buttons[:limits.ACTIONS]})
     message: dict[str, Any] = {"text": short(text)}
     if blocks:
         message["blocks"] = blocks

@@ -20,11 +20,12 @@ import re
 from typing import Any
 
 from bot.text import without_bidi
+from handlers.slack import limits
 
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-SECTION_LIMIT = 3000  # characters in one section's text
-FIELD_LIMIT = 2000  # characters in one of a section's fields
-TEXT_LIMIT = 3900  # a message's top-level text, kept short for notifications
+SECTION_LIMIT = limits.SECTION_TEXT
+FIELD_LIMIT = limits.FIELD_TEXT
+TEXT_LIMIT = limits.MESSAGE_TEXT
 _FULL_WIDTH = {"*": "＊", "_": "＿", "~": "～", "`": "｀"}
 _MARKER = re.compile(r"[*_~`]")
 _QUOTE = re.compile(r"^([ \t]*)>", re.MULTILINE)

@@ -10,6 +10,7 @@ from typing import Any
 from bot import fields as F
 from bot.application import Application
 from handlers.render import Renderer, format_date
+from handlers.slack import limits
 from handlers.slack.mrkdwn import escape, escape_all, inert, labelled, mention, plain, sections, short
 
 REVIEW = "slack/review.j2"
@@ -39,7 +40,8 @@ def card(app: Application, *, lang: str, renderer: Renderer,
     number = app.acceptance_number or ""
     applicant = next((mention(k) for k in app.people if k.startswith("slack:")), "")
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(renderer.block(REVIEW, "title", lang, acceptance_number=number), 150)},
+        {"type": "header",
+         "text": plain(renderer.block(REVIEW, "title", lang, acceptance_number=number), limits.HEADER)},
         *sections(renderer.block(REVIEW, "intro", lang, acceptance_number=escape(number))),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": renderer.block(
             REVIEW, "filed", lang, when=when(app.filed_at, lang), applicant=applicant)}]},
@@ -59,7 +61,7 @@ def card(app: Application, *, lang: str, renderer: Renderer,
     else:
         result = outcome_text(outcome, lang=lang, renderer=renderer)
         blocks.append({"type": "section", "block_id": "review_result",
-                       "text": {"type": "mrkdwn", "text": short(result, 3000)}})
+                       "text": {"type": "mrkdwn", "text": short(result, limits.SECTION_TEXT)}})
         text = result
     return {"text": short(escape(text) if outcome is None else text), "blocks": blocks,
             "metadata": review_metadata(number)}
@@ -107,19 +109,19 @@ def decision_modal(app: Application, decision: str, *, lang: str, renderer: Rend
             if desired:
                 select["initial_option"] = desired[0]
             blocks.append({"type": "input", "block_id": "start_date", "element": select,
-                           "label": plain(renderer.block(REVIEW, "start_date_label", lang), 2000),
-                           "hint": plain(renderer.block(REVIEW, "start_date_hint", lang), 2000)})
+                           "label": plain(renderer.block(REVIEW, "start_date_label", lang), limits.LABEL),
+                           "hint": plain(renderer.block(REVIEW, "start_date_hint", lang), limits.LABEL)})
         else:
             blocks += sections(renderer.block(REVIEW, "no_dates", lang))
             can_submit = False
         blocks.append({"type": "input", "block_id": "comment", "optional": True,
                        "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True},
-                       "label": plain(renderer.block(REVIEW, "comment_label", lang), 2000)})
+                       "label": plain(renderer.block(REVIEW, "comment_label", lang), limits.LABEL)})
     else:
         blocks.append({"type": "input", "block_id": "reason",
                        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
-                       "label": plain(renderer.block(REVIEW, "reason_label", lang, decision_label=label), 2000),
-                       "hint": plain(renderer.block(REVIEW, "reason_hint", lang), 2000)})
+                       "label": plain(renderer.block(REVIEW, "reason_label", lang, decision_label=label), limits.LABEL),
+                       "hint": plain(renderer.block(REVIEW, "reason_hint", lang), limits.LABEL)})
     view: dict[str, Any] = {
         "type": "modal", "callback_id": CALLBACK_IDS[decision],
         "title": plain(renderer.block(REVIEW, "modal_title", lang, decision_label=label), 24),

@@ -40,7 +40,7 @@ from bot.service import Service
 from handlers import documents, metrics
 from handlers.outbox import FOUND, MAYBE_SENT, Permanent, Retry
 from handlers.render import Renderer
-from handlers.slack import history, review_views
+from handlers.slack import history, limits, review_views
 from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
@@ -157,7 +157,8 @@ class ApplicantSender:
         metadata = history.stamped({"event_type": NOTICE_EVENT, "event_payload": {
             "notice": message["notice"], "acceptance_number": message.get("acceptance_number")}}, message)
         posted = await _call(self.client.chat_postMessage(channel=message["to"], text=short(preview or text),
-                                                          blocks=sections(text)[:50], metadata=metadata))
+                                                          blocks=sections(text)[:limits.MESSAGE_BLOCKS],
+                                                          metadata=metadata))
         return str(posted.get("channel") or ""), str(posted.get("ts") or "")
 
     async def _upload(self, message: dict[str, Any], lang: str, channel: str) -> None:

@@ -75,9 +75,13 @@ def archive(path: Path, audit: Iterable[tuple[int, int, Record]], sent: Iterable
     if not lines:
         return
     ensure_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
     try:
-        os.write(fd, b"".join(line + b"\n" for line in lines))
+        size = os.fstat(fd).st_size
+        # A checkpoint killed mid-append may have left a torn last line: end it, so that what
+        # follows is a line of its own (the torn one is skipped; the journal still has it).
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        os.write(fd, (b"\n" if torn else b"") + b"".join(line + b"\n" for line in lines))
         os.fdatasync(fd)
         COUNTERS.fsyncs += 1
     finally:

@@ -52,6 +52,8 @@ class Journal:
         self.seq = 0  # the segment being followed, and how far it was read
         self.offset = 0
         self.sole_rotator = False  # no other process starts segments (we own the directory)
+        self.reading = False  # positioned in a segment by an earlier ``follow``
+        self.dropped = False  # the segment being followed was dropped: reread the checkpoint
         self.written = 0  # bytes this process appended, over all segments …
         self.synced = 0  # … and how many of them are known to be on disk
         self._sync_lock = threading.Lock()
@@ -131,9 +133,13 @@ class Journal:
         if not present:
             self.rotate()
             return
-        if self.seq not in present:  # a checkpoint dropped it, or a fresh reader
-            later = [s for s in present if s > self.seq]
+        if self.seq not in present:
+            if self.reading and self.seq < present[0]:
+                self.dropped = True  # a checkpoint took in what it held, what we had not read too
+                return
+            later = [s for s in present if s > self.seq]  # a fresh reader: from the checkpoint on
             self.seq, self.offset = (later[0] if later else present[-1]), 0
+        self.reading = True
         for seq in [s for s in present if s >= self.seq]:
             if seq != self.seq:
                 self.seq, self.offset = seq, 0

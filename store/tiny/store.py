@@ -334,6 +334,16 @@ class TinyStore:
     def _follow(self) -> None:
         for entry in self._journal.follow(writer=True):
             self._memory.apply(entry)
+        if self._journal.dropped:
+            # Another process (serve) checkpointed and dropped the segment this one was reading:
+            # lines we had not read yet are only in the files now, so what we hold may be stale.
+            # Everything we held came from the journal, which the checkpoint took in: start over
+            # from the files, then follow the segments left.
+            self._journal.dropped = self._journal.reading = False
+            self._memory = Memory(self._paths, Indexes.load(self._paths))
+            self._journal.seq, self._journal.offset = self._memory.index.seq, 0
+            for entry in self._journal.follow(writer=True):
+                self._memory.apply(entry)
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(JST)

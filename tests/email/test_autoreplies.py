@@ -33,6 +33,9 @@ def headed(body: str = "x", **headers: str) -> bytes:
     ({"Precedence": "auto_reply"}, "precedence"),
     ({"X-Precedence": "bulk"}, "precedence"),
     ({"List-Unsubscribe": "<mailto:leave@example.co.jp>"}, "list"),
+    ({"List-Id": "<info.example.co.jp>"}, "list"),
+    ({"X-Autorespond": "vacation"}, "x-autorespond"),
+    ({"X-Auto-Response-Suppress": "OOF"}, "x-auto-response-suppress"),
     ({"Return-Path": "<>"}, "null_sender"),
     ({"X-Failed-Recipients": "gone@example.co.jp"}, "report"),
     ({"From": "no-reply@example.co.jp"}, "daemon"),
@@ -50,6 +53,11 @@ def test_headers_programs_set_mark_the_mail_automatic(headers, why):
     "（自動送信）受付のお知らせ", "不在: Re: 【WebNACCS】", "【不在】Re: 【WebNACCS】", "不在通知", "不在のお知らせ",
     "休暇のお知らせ", "Automatic reply: [WebNACCS]", "Auto Reply: [WebNACCS]", "AutoReply: Re: x",
     "Autoreply: Re: x", "Out of Office: Re: x", "Out of the office", "OOO: Re: x", "Auto: Re: x",
+    # issue 15.5: other languages, and the tag anywhere in the Subject
+    "不在です: Re: 【WebNACCS】", "Abwesenheitsnotiz: Re: x", "Automatische Antwort: AW: x",
+    "Réponse automatique : Re: x", "Respuesta automática: RE: x", "Risposta automatica: R: x",
+    "Re: 【WebNACCS】利用申込受付完了のお知らせ [自動応答]", "Re: 【WebNACCS】（不在）", "RE: x (Autoreply)",
+    "Re: x 【Out of Office】",
 ])
 def test_subjects_of_responders_mark_the_mail_automatic(subject):
     assert read(headed(Subject=subject), envelope_sender=TARO).automatic == "auto_subject"
@@ -61,6 +69,8 @@ def test_subjects_of_responders_mark_the_mail_automatic(subject):
     {"Subject": "自動車保険の件"},
     {"Subject": "Automobile insurance"},
     {"Subject": "Out of scope?"},
+    {"Subject": "Re: 【WebNACCS】不在時の対応（補足）"},
+    {"Subject": "Re: [WebNACCS] automatic replies to our mails"},
     {"X-Auto-Response-Suppress": "None"},
     {"Return-Path": f"<{TARO}>"},
     {"From": "replyto-me@example.co.jp"},
