@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from bot.ports import Store
 from handlers.census import CENSUS_SECONDS, Census
-from handlers.outbox import Permanent, Retry, Sender
+from handlers.outbox import FOUND, Permanent, Retry, Sender
 from store.counters import COUNTERS
 
 REGISTRY = CollectorRegistry()
@@ -31,8 +31,9 @@ TURNS = Counter("webnaccs_turns", "Messages from people handled by the core", ["
 TURN_SECONDS = Histogram("webnaccs_turn_seconds", "Time from a message's arrival to its turn being saved",
                          ["channel"], registry=REGISTRY,
                          buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
-DELIVERIES = Counter("webnaccs_outbox_deliveries", "Outbox delivery attempts by outcome: sent, retry (a "
-                     "temporary failure, tried again later), failed (given up), error (an unexpected one)",
+DELIVERIES = Counter("webnaccs_outbox_deliveries", "Outbox delivery attempts by outcome: sent, found (sent "
+                     "before a restart, found in Slack and recorded, not sent again), retry (a temporary "
+                     "failure, tried again later), failed (given up), error (an unexpected one)",
                      ["channel", "outcome"], registry=REGISTRY)
 REMINDERS = Counter("webnaccs_reminders_sent", "Reminder notices delivered, by reminder (idle, closed, "
                     "certificate, start)", ["reminder"], registry=REGISTRY)
@@ -102,7 +103,7 @@ class Counted:
         except Exception:
             DELIVERIES.labels(self.channel, "error").inc()
             raise
-        DELIVERIES.labels(self.channel, "sent").inc()
+        DELIVERIES.labels(self.channel, "found" if message.get(FOUND) else "sent").inc()
         if message.get("notice") == "reminder":
             REMINDERS.labels(str((message.get("params") or {}).get("reminder") or "other")).inc()
 

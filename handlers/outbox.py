@@ -5,6 +5,18 @@ handed to the sender of its channel; success marks it sent, ``Retry`` schedules 
 exponential backoff and full jitter (:func:`backoff`; or exactly the server's Retry-After),
 ``Permanent`` marks it failed for the operator. Messages to one recipient go out in order;
 different recipients in parallel.
+
+Exactly once, in effect: a message whose earlier attempt may have reached its channel is handed
+to the sender with ``MAYBE_SENT`` set, and a sender that can look (Slack: the conversation's
+history) records it instead of sending it again, setting ``FOUND``. A first attempt is never
+suspect, so it costs nothing. Suspect are: the first pending message of each recipient when the
+dispatcher starts (the one a killed process may have been sending: messages to a recipient go
+out one after the other, so those behind it were never tried; this costs no write, and also
+covers marks a power cut lost), the next message of a recipient after one was found (its mark
+was lost too), a message whose last attempt ended in a failure after which it may have arrived
+(``Retry(maybe_sent=True)``: a 5xx, a timeout; written with the retry's own mark), and one a
+store hands over from a replica whose lease expired (``MAYBE_SENT`` in what ``claim_outbox``
+returns).
 """
 
 from __future__ import annotations
@@ -22,14 +34,18 @@ from bot.ports import Clock, Store
 log = logging.getLogger("webnaccs.outbox")
 LEASE = 120.0  # seconds a claimed message is this dispatcher's before another may take it
 MIN_DELAY = 0.5  # seconds: full jitter may draw ~0, and a retry at once rarely finds things mended
+MAYBE_SENT = "maybe_sent"  # an earlier attempt may have delivered it: look before sending
+FOUND = "found"  # set by a sender: it was delivered before, and is recorded now, not sent again
 
 
 class Retry(Exception):
-    """A temporary failure (429, 5xx, SMTP 4xx, connection): try again later."""
+    """A temporary failure (429, 5xx, SMTP 4xx, connection): try again later. ``maybe_sent``:
+    the message may have arrived all the same (a 5xx, a timeout after the request went out)."""
 
-    def __init__(self, reason: str = "", *, after: float | None = None) -> None:
+    def __init__(self, reason: str = "", *, after: float | None = None, maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.after = after
+        self.maybe_sent = maybe_sent
 
 
 class Permanent(Exception):
@@ -73,6 +89,9 @@ class Dispatcher:
         self.max_delay = max_delay
         self.poll = poll
         self.rng = rng or random.Random()
+        self._started = False
+        self._suspects: set[tuple[str, str]] = set()  # (app id, message id) that may have gone out
+        self._after_found: set[tuple[str, str]] = set()  # recipients whose next message is suspect
 
     def wake(self) -> None:
         """Thread-safe: something was queued, look now."""
@@ -97,11 +116,17 @@ class Dispatcher:
         """Deliver every message that is due; returns how many were sent."""
         pending = await asyncio.to_thread(self.store.claim_outbox, list(self.senders),
                                           lease_seconds=LEASE)
+        if not self._started:  # what a killed process may have been sending
+            self._started = True
+            firsts: dict[tuple[str, str], tuple[str, str]] = {}
+            for message in pending:
+                firsts.setdefault(_recipient(message), (message["app_id"], message["id"]))
+            self._suspects.update(firsts.values())
         now = self.clock.now()
         queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
         waiting: set[tuple[str, str]] = set()  # recipients whose earlier message waits for a retry
         for message in pending:
-            recipient = (str(message.get("channel")), str(message.get("to")))
+            recipient = _recipient(message)
             if message.get("channel") not in self.senders or recipient in waiting:
                 continue
             if not _due(message, now):
@@ -123,6 +148,10 @@ class Dispatcher:
         mark: Callable[..., None] = self.store.mark_outbox
         app_id, message_id = message["app_id"], message["id"]
         attempts = int(message.get("attempts", 0)) + 1
+        recipient = _recipient(message)
+        if (app_id, message_id) in self._suspects or recipient in self._after_found:
+            message[MAYBE_SENT] = True
+        self._after_found.discard(recipient)
         try:
             await self.senders[message["channel"]].send(message)
         except Retry as e:
@@ -130,17 +159,30 @@ class Dispatcher:
                 attempts, base=self.base_delay, cap=self.max_delay, rng=self.rng)
             next_at = self.clock.now() + timedelta(seconds=delay)
             log.warning("outbox %s/%s: retry in %.1fs (%s)", app_id, message_id, delay, e)
+            unsure = {MAYBE_SENT: True} if e.maybe_sent or message.get(MAYBE_SENT) else {}
             await asyncio.to_thread(mark, app_id, message_id, "pending", attempts=attempts,
-                                    next_at=next_at.isoformat(), last_error=str(e))
+                                    next_at=next_at.isoformat(), last_error=str(e), **unsure)
+            self._suspects.discard((app_id, message_id))  # the mark holds it now
             return False
         except Permanent as e:
             log.error("outbox %s/%s: failed (%s)", app_id, message_id, e)
             await asyncio.to_thread(mark, app_id, message_id, "failed", attempts=attempts,
                                     last_error=str(e))
+            self._suspects.discard((app_id, message_id))
             return True  # it will not go out; the next ones may
+        found = {FOUND: True} if message.get(FOUND) else {}
+        if found:
+            log.info("outbox %s/%s: already delivered before a restart, recorded without sending it again",
+                     app_id, message_id)
+            self._after_found.add(recipient)
         await asyncio.to_thread(mark, app_id, message_id, "sent", attempts=attempts,
-                                sent_at=self.clock.now().isoformat())
+                                sent_at=self.clock.now().isoformat(), **found)
+        self._suspects.discard((app_id, message_id))
         return True
+
+
+def _recipient(message: dict[str, Any]) -> tuple[str, str]:
+    return (str(message.get("channel")), str(message.get("to")))
 
 
 def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:

@@ -4,7 +4,8 @@ Two clients share the settings: the one Bolt uses for interactive calls (views.o
 views.publish …) retries connection errors, rate limits and a 500/503 in place (a person who
 clicked is waiting, and a trigger id lives only 3 s); the one the outbox senders use reports
 them instead, so the dispatcher keeps the message and tries again after the
-server's Retry-After — durable across a restart, and never posted twice.
+server's Retry-After — durable across a restart, and never posted twice (after a failure that
+may have posted it, the next attempt looks for it first: ``handlers.slack.history``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ TRANSIENT = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_e
 NEEDS_OPERATOR = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                             "token_expired", "missing_scope", "no_permission"})
 OPERATOR_DELAY = 300.0
+# Slack's own words: "it's possible some aspect of the operation succeeded" — the post may be there.
+UNSURE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 SERVER_ERROR_PAUSE = BackoffRetryIntervalCalculator(backoff_factor=0.25)  # 0.25 s + up to 1 s of jitter
 
 
@@ -51,9 +54,12 @@ def base_url(config: Config) -> str:
 
 
 def web_client(config: Config, *, retry_in_place: bool) -> AsyncWebClient:
-    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
+    # Not the outbox's: a connection lost after the request went out may have posted it, and
+    # an in-place retry would post it again; the dispatcher's retry looks first (MAYBE_SENT).
+    handlers: list[AsyncRetryHandler] = []
     if retry_in_place:
-        handlers += [AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        handlers += [AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                     AsyncRateLimitErrorRetryHandler(max_retry_count=2),
                      # once, soon: a views.open must land within its trigger id's 3 s
                      AsyncServerErrorRetryHandler(max_retry_count=1, interval_calculator=SERVER_ERROR_PAUSE)]
     return AsyncWebClient(token=config.slack_bot_token, base_url=base_url(config),
@@ -73,12 +79,12 @@ def failure(e: BaseException) -> Exception:
         if status == 429 or code in ("ratelimited", "rate_limited"):
             return Retry(code, after=_retry_after(e))
         if status >= 500 or code in TRANSIENT:
-            return Retry(code)
+            return Retry(code, maybe_sent=status >= 500 or code in UNSURE)
         if code in NEEDS_OPERATOR:
             return Retry(code, after=OPERATOR_DELAY)
         return Permanent(code)
     if isinstance(e, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError | OSError):
-        return Retry(type(e).__name__)
+        return Retry(type(e).__name__, maybe_sent=True)  # the request may have reached Slack
     return Permanent(f"{type(e).__name__}: {e}")
 
 

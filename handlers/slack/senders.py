@@ -15,6 +15,12 @@ with the start-date reminder, as by mail) is posted, then the file is uploaded t
 (files_upload_v2: the DM's channel id, which the post answered with). The post is recorded in
 the message (``posted``, ``slack_channel``) before the upload, so a retried upload never posts
 the notice again.
+
+Exactly once, in effect: every post carries its outbox reference in its metadata, and a message
+the dispatcher marks ``MAYBE_SENT`` (an earlier attempt may have posted it: a kill before the
+mark, a 5xx) is first looked for in the conversation (``handlers.slack.history``): replies found
+are not posted again, a notice or a card found is recorded with its ts (``FOUND``), and a PDF
+already shared after its notice is not uploaded again. A first attempt never looks.
 """
 
 from __future__ import annotations
@@ -32,9 +38,9 @@ from bot.conversation import Reply
 from bot.ports import Store
 from bot.service import Service
 from handlers import documents, metrics
-from handlers.outbox import Permanent, Retry
+from handlers.outbox import FOUND, MAYBE_SENT, Permanent, Retry
 from handlers.render import Renderer
-from handlers.slack import limits, review_views
+from handlers.slack import history, limits, review_views
 from handlers.slack.client import failure
 from handlers.slack.home import HomeTab
 from handlers.slack.messages import reply_message
@@ -86,10 +92,18 @@ class ApplicantSender:
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]
         done = int(message.get("posted", 0))
+        if message.get(MAYBE_SENT) and (seen := await history.find(self.client, message)) is not None and seen.parts:
+            done = max(done, max(seen.parts) + 1)
+            if done >= len(replies):
+                message[FOUND] = True
+                return
+            log.info("outbox %s: %d of %d replies were posted before; posting the rest",
+                     history.ref(message), done, len(replies))
         thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
             payload = {**reply_message(replies[index], lang=message.get("lang", "ja"),
                                        app_id=message["app_id"], renderer=self.renderer), **thread}
+            payload["metadata"] = history.stamped(payload.get("metadata"), message, index)
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))
             except (Retry, Permanent):
@@ -100,17 +114,31 @@ class ApplicantSender:
 
     async def _notice(self, message: dict[str, Any]) -> None:
         lang = message.get("lang", "ja")
-        channel = message.get("slack_channel")
+        channel, ts = message.get("slack_channel"), message.get("slack_ts")
+        kind = documents.kind_for(message)
+        seen = await history.find(self.client, message) if message.get(MAYBE_SENT) else None
         if not message.get("posted"):  # else posted before an upload that failed
-            channel = await self._post_notice(message, lang)
-            if documents.kind_for(message) is None:
-                return
+            if seen is not None and 0 in seen.parts:  # posted by an attempt that was not recorded
+                channel, ts = seen.channel, seen.parts[0]
+                if kind is None:
+                    message[FOUND] = True
+                    return
+            else:
+                channel, ts = await self._post_notice(message, lang)
+                seen = None  # just posted: its file cannot be there yet
+                if kind is None:
+                    return
             await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "pending",
-                                    posted=1, slack_channel=channel)
+                                    posted=1, slack_channel=channel, slack_ts=ts)
+        number = str(message.get("acceptance_number") or "")
+        if seen is not None and kind and number and seen.file_after(
+                documents.file_name(number, kind), ts or seen.parts.get(0)):
+            message[FOUND] = True  # uploaded by an attempt that was not recorded
+            return
         await self._upload(message, lang, str(channel or ""))
 
-    async def _post_notice(self, message: dict[str, Any], lang: str) -> str:
-        """Post the notice's text; returns the DM's channel id."""
+    async def _post_notice(self, message: dict[str, Any], lang: str) -> tuple[str, str]:
+        """Post the notice's text; returns the DM's channel id and the post's ts."""
         params = dict(message.get("params") or {})
         try:
             if message["notice"] == "id_notification":
@@ -126,12 +154,12 @@ class ApplicantSender:
                 text = f"*{escape(subject)}*\n\n{escape(body)}" if subject else escape(body)
         except TemplateError as e:  # no text for this notice: the operator sees it failed
             raise Permanent(f"notice {message['notice']!r} cannot be rendered: {type(e).__name__}") from e
-        metadata = {"event_type": NOTICE_EVENT, "event_payload": {
-            "notice": message["notice"], "acceptance_number": message.get("acceptance_number")}}
+        metadata = history.stamped({"event_type": NOTICE_EVENT, "event_payload": {
+            "notice": message["notice"], "acceptance_number": message.get("acceptance_number")}}, message)
         posted = await _call(self.client.chat_postMessage(channel=message["to"], text=short(preview or text),
                                                           blocks=sections(text)[:limits.MESSAGE_BLOCKS],
                                                           metadata=metadata))
-        return str(posted.get("channel") or "")
+        return str(posted.get("channel") or ""), str(posted.get("ts") or "")
 
     async def _upload(self, message: dict[str, Any], lang: str, channel: str) -> None:
         """The notice's PDF into the DM (files.completeUploadExternal takes a channel id only)."""
@@ -197,6 +225,11 @@ class ReviewSender:
             if message.get("slack_ts"):
                 return  # posted before a crash or a failed mark: never twice
             payload = review_views.card(app, lang=self.lang, renderer=self.renderer)
+            if (found := await self._found(message)) is not None:
+                await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "sent",
+                                        slack_channel=self.channel, slack_ts=found)
+                return
+            payload["metadata"] = history.stamped(payload.get("metadata"), message)
             posted = await self._post(payload)
             await asyncio.to_thread(self.store.mark_outbox, message["app_id"], message["id"], "sent",
                                     slack_channel=posted["channel"], slack_ts=posted["ts"])
@@ -211,7 +244,19 @@ class ReviewSender:
                 if str(e) not in GONE | CHANNEL_PROBLEMS:
                     raise
                 log.warning("review card %s could not be updated (%s); posting a new one", target[1], e)
-        await self._post(payload)
+        if await self._found(message) is None:
+            payload["metadata"] = history.stamped(payload.get("metadata"), message)
+            await self._post(payload)
+
+    async def _found(self, message: dict[str, Any]) -> str | None:
+        """The ts of the card an earlier attempt posted for this message, when it may have."""
+        if not message.get(MAYBE_SENT):
+            return None
+        seen = await history.find(self.client, message, channel=self.channel)
+        if seen is None or 0 not in seen.parts:
+            return None
+        message[FOUND] = True
+        return seen.parts[0]
 
     async def _post(self, payload: dict[str, Any]) -> Any:
         """A card into WEBNACCS_REVIEW_CHANNEL; a channel the bot cannot post in raises the alert."""

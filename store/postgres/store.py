@@ -211,10 +211,11 @@ class PgStore:
     def claim_outbox(self, channels: Iterable[str], *, lease_seconds: float) -> list[Record]:
         """Pending messages this replica may deliver now, leased to it for ``lease_seconds``:
         none that another replica holds, and none queued behind a message to the same recipient
-        that another replica holds (each recipient's messages go out in order)."""
+        that another replica holds (each recipient's messages go out in order). A message whose
+        lease ran out unmarked (its replica died while delivering it) comes with ``maybe_sent``."""
         with self._conn() as (conn, _):
             rows = conn.execute(
-                "WITH due AS (SELECT o.app_id, o.id FROM outbox o WHERE o.status = 'pending' "
+                "WITH due AS (SELECT o.app_id, o.id, o.lease_owner AS held_by FROM outbox o WHERE o.status = 'pending' "
                 "AND o.channel = ANY(%(channels)s) "
                 "AND (o.lease_until IS NULL OR o.lease_until < now() OR o.lease_owner = %(me)s) "
                 "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.channel = o.channel "
@@ -223,10 +224,11 @@ class PgStore:
                 "ORDER BY o.created_at, o.seq LIMIT 500 FOR UPDATE OF o SKIP LOCKED) "
                 "UPDATE outbox SET lease_until = now() + make_interval(secs => %(lease)s), lease_owner = %(me)s "
                 "FROM due WHERE outbox.app_id = due.app_id AND outbox.id = due.id "
-                "RETURNING outbox.app_id, outbox.message, outbox.created_at, outbox.seq",
+                "RETURNING outbox.app_id, outbox.message, outbox.created_at, outbox.seq, due.held_by",
                 {"channels": list(channels), "me": self.replica, "lease": lease_seconds}).fetchall()
         rows.sort(key=lambda r: (r[2] is None, r[2] or datetime.min.replace(tzinfo=JST), r[3]))
-        return [{**r[1], "app_id": r[0]} for r in rows]
+        return [{**r[1], "app_id": r[0], **({"maybe_sent": True} if r[4] not in (None, self.replica) else {})}
+                for r in rows]
 
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
         check_name(app_id)

@@ -67,7 +67,8 @@ async def test_from_filing_to_the_start_date_on_both_channels(world: World):
         assert "翌営業日の2026年11月27日（金）以降" in text
     assert text_of(ack[TARO]).count("山田 太郎") >= 1
     [card] = world.slack.posts(REVIEW_CHANNEL)
-    assert card["metadata"] == {"event_type": "webnaccs_review", "event_payload": {"acceptance_number": number}}
+    assert card["metadata"]["event_type"] == "webnaccs_review"
+    assert card["metadata"]["event_payload"]["acceptance_number"] == number  # with its outbox id
 
     # --- 審査: a reviewer approves through the card's button and the modal, another date ---
     view = await open_modal(world.slack, "approve", number, user="UREV1")

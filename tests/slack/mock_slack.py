@@ -5,7 +5,15 @@ server: it records every call, answers like Slack, can be told to fail (429 with
 File uploads go the way ``files_upload_v2`` takes them: ``files.getUploadURLExternal`` hands out
 an upload URL on this server, the bytes are POSTed there (``fail("upload", …)`` makes that
 fail), and ``files.completeUploadExternal`` shares them in a channel — like Slack, only a
-channel id (C…, G…, D…, Z…), never a user id."""
+channel id (C…, G…, D…, Z…), never a user id.
+
+What was posted is kept per conversation, as Slack keeps it: ``conversations.history`` answers
+from it (newest first, ``oldest``/``latest``, ``limit`` and a cursor; message metadata only with
+``include_all_metadata``; ``conversations.replies`` for a thread), and ``conversations.open``
+gives a user's DM its id (``D`` + the user id's tail, the channel chat.postMessage to that user
+answers with). ``hold`` keeps the
+answer to a call that Slack already carried out, so a test can kill the app in between; ``now``
+(seconds; the real time unless a test sets its clock) is when a message is posted: its ts."""
 
 from __future__ import annotations
 
@@ -13,6 +21,8 @@ import asyncio
 import itertools
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +45,8 @@ class Failure:
     retry_after: int | None = None
     skip: int = 0  # let this many calls through first
     when: dict[str, Any] = field(default_factory=dict)  # only calls with these arguments
+    carried_out: bool = False  # Slack did it all the same (a post is there), then answered this way
+    drop: bool = False  # carried out, then the connection is closed without an answer
 
 
 @dataclass
@@ -57,6 +69,11 @@ class Upload:
     channel_id: str | None = None
 
 
+def dm_of(channel: str) -> str:
+    """Where a post to a user id goes: that user's DM (``U123`` → ``D123``)."""
+    return "D" + channel[1:] if channel.startswith("U") else channel
+
+
 CHANNEL_ID = re.compile(r"^[CGDZ][A-Z0-9]+$")  # Slack's check, minus the length (our ids are short)
 
 
@@ -68,9 +85,13 @@ class MockSlack:
     socket_messages: list[dict[str, Any]] = field(default_factory=list)  # what the app sent
     socket_connections: int = 0
     uploads: dict[str, Upload] = field(default_factory=dict)  # by file id
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id → messages, oldest first
+    now: Callable[[], float] = time.time  # Slack's ts is the time of the post (tests may set a clock)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: list[tuple[str, dict[str, Any], asyncio.Event]] = []
+        self.held: list[Call] = []  # calls carried out whose answer is being kept back
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -87,10 +108,20 @@ class MockSlack:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, skip: int = 0, **when: Any) -> None:
+             retry_after: int | None = None, skip: int = 0, carried_out: bool = False, drop: bool = False,
+             **when: Any) -> None:
         """The next call of ``method`` (after ``skip`` good ones; with the arguments ``when``)
-        fails this way, once."""
-        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, skip, when))
+        fails this way, once; with ``carried_out`` after Slack did what it asked (a 5xx or a
+        timeout that comes after the post); with ``drop`` the connection is lost after that."""
+        self._failures.setdefault(method, []).append(
+            Failure(status, error, retry_after, skip, when, carried_out or drop, drop))
+
+    def hold(self, method: str, **when: Any) -> asyncio.Event:
+        """The next call of ``method`` (with the arguments ``when``) is carried out, but its answer
+        waits until the returned event is set."""
+        release = asyncio.Event()
+        self._holds.append((method, when, release))
+        return release
 
     def to(self, method: str, **match: Any) -> list[dict[str, Any]]:
         """Arguments of the successful calls of a method whose arguments include ``match``."""
@@ -147,6 +178,12 @@ class MockSlack:
         self.calls.append(call)
         failure = self._next_failure(method, args)
         if failure is not None:
+            if failure.carried_out:
+                self._answer(method, args)
+            if failure.drop and request.transport is not None:
+                call.status = 0
+                request.transport.close()
+                return web.Response(status=500)  # never reaches the client
             call.status = failure.status if failure.status != 200 else 299  # 299: answered with an error
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="upstream trouble", content_type="text/plain")
@@ -156,7 +193,14 @@ class MockSlack:
         if not (call.authorization or "").startswith(("Bearer xoxb-", "Bearer xapp-")):
             call.status = 299
             return web.json_response({"ok": False, "error": "not_authed"})
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        hold = next((h for h in self._holds if h[0] == method
+                     and all(args.get(k) == v for k, v in h[1].items())), None)
+        if hold is not None:
+            self._holds.remove(hold)
+            self.held.append(call)
+            await hold[2].wait()
+        return web.json_response(answer)
 
     def _next_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
         queue = [f for f in self._failures.get(method, ())
@@ -170,7 +214,7 @@ class MockSlack:
         return queue[0]
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        ts = f"1764100000.{next(self._ts):06d}"
+        ts = f"{int(self.now())}.{next(self._ts):06d}"
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "webnaccs",
                     "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}
@@ -184,10 +228,21 @@ class MockSlack:
                 "real_name": profile.real_name, **({"email": profile.email} if profile.email else {})},
                 **({"locale": profile.locale} if with_locale and profile.locale else {})}}
         if method in ("chat.postMessage", "chat.update"):
-            channel = str(args.get("channel", ""))
-            channel = "D" + channel[1:] if channel.startswith("U") else channel
+            channel = dm_of(str(args.get("channel", "")))
+            if method == "chat.postMessage":
+                self._keep(channel, {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": ts,
+                                     "text": args.get("text"),
+                                     **({"thread_ts": str(args["thread_ts"])} if args.get("thread_ts") else {}),
+                                     **({"metadata": args["metadata"]} if args.get("metadata") else {})})
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts,
                     "message": {"text": args.get("text"), "ts": ts}}
+        if method == "conversations.open":
+            users = str(args.get("users") or "")
+            if not users or "," in users:
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "channel": {"id": dm_of(users)}}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(args, thread=str(args.get("ts") or "") if method == "conversations.replies" else None)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method.startswith("views."):
@@ -199,6 +254,30 @@ class MockSlack:
         if method == "files.completeUploadExternal":
             return self._complete(args)
         return {"ok": True}
+
+    def _keep(self, channel: str, message: dict[str, Any]) -> None:
+        self.history.setdefault(channel, []).append(message)
+
+    def _history(self, args: dict[str, Any], *, thread: str | None = None) -> dict[str, Any]:
+        """conversations.history (replies in threads left out, as Slack does), or with ``thread``
+        conversations.replies (that thread's replies; newest first here too, enough for us)."""
+        channel = str(args.get("channel") or "")
+        if not CHANNEL_ID.match(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        inclusive = str(args.get("inclusive")).lower() in ("1", "true")
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 1e12)
+        metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        found = [m for m in reversed(self.history.get(channel, []))
+                 if (m.get("thread_ts") == thread if thread else m.get("thread_ts") in (None, m["ts"]))
+                 and (oldest <= float(m["ts"]) if inclusive else oldest < float(m["ts"]))
+                 and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = [m if metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -226,6 +305,9 @@ class MockSlack:
             upload.title, upload.channel_id = spec.get("title") or upload.filename, channel
             shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
                            "size": upload.length, "channels": [channel]})
+        self._keep(channel, {"type": "message", "subtype": "file_share", "user": "UBOT", "bot_id": "BBOT",
+                             "ts": f"{int(self.now())}.{next(self._ts):06d}", "text": "",
+                             "files": [{k: f[k] for k in ("id", "name", "title")} for f in shared]})
         return {"ok": True, "files": shared}
 
     async def _upload(self, request: web.Request) -> web.Response:

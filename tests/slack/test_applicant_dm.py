@@ -41,7 +41,7 @@ async def test_a_whole_application_in_a_dm_is_filed_with_metadata_at_every_quest
     await slack.dm("WebNACCSの申込をしたいです")
     guidance, first = slack.posts()[:2]
     assert "申込 → 受付 → 内容確認中 → 審査終了 → 利用開始" in guidance["text"]
-    assert "metadata" not in guidance
+    assert guidance["metadata"]["event_type"] == "webnaccs_reply"  # no question: only its outbox id
     assert button(guidance, "form_open")
     assert metadata_field(first) == "industry"
     app_id = first["metadata"]["event_payload"]["application_id"]
@@ -86,11 +86,13 @@ async def test_a_whole_application_in_a_dm_is_filed_with_metadata_at_every_quest
     await slack.click(submit["action_id"], submit["value"])
 
     filed = await until_text(slack, "申込受付番号：260001A")
-    assert "metadata" not in filed
+    assert filed["metadata"]["event_type"] == "webnaccs_reply"
     await until_review_card(slack)
     await slack.delivered()  # the acknowledgment DM follows the reply that announces it
     card = slack.posts(REVIEW_CHANNEL)[0]
-    assert card["metadata"] == {"event_type": "webnaccs_review", "event_payload": {"acceptance_number": "260001A"}}
+    assert card["metadata"]["event_type"] == "webnaccs_review"
+    assert card["metadata"]["event_payload"]["acceptance_number"] == "260001A"
+    assert card["metadata"]["event_payload"]["outbox_id"].startswith(f"{app_id}/")
     actions = next(b for b in card["blocks"] if b.get("block_id") == "review_actions")["elements"]
     assert [(a["action_id"], a["value"]) for a in actions] == [
         ("review_approve", "260001A"), ("review_return", "260001A"), ("review_reject", "260001A")]
