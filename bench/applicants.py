@@ -198,7 +198,8 @@ class SlackApplicant:
         if want is not None:
             return is_question(call) and question_field(call) == want
         text = str(call.args.get("text") or "")
-        if FILED in text and not (call.args.get("metadata") or {}):
+        kind = (call.args.get("metadata") or {}).get("event_type")
+        if FILED in text and kind in (None, "webnaccs_reply"):  # a reply, not the 受付完了 notice
             self.acceptance_number = text.split(FILED, 1)[1].lstrip("：: ").split()[0][:7]
             return True
         return False

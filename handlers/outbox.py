@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -89,6 +91,10 @@ class Dispatcher:
         self.max_delay = max_delay
         self.poll = poll
         self.rng = rng or random.Random()
+        # Claims and marks get threads of their own: in the loop's default pool they would queue
+        # behind turns under load (seconds, in the crash drill), and a message posted but not
+        # yet marked is one a kill makes suspect.
+        self._books = _book_threads()
         self._started = False
         self._suspects: set[tuple[str, str]] = set()  # (app id, message id) that may have gone out
         self._after_found: set[tuple[str, str]] = set()  # recipients whose next message is suspect
@@ -111,11 +117,16 @@ class Dispatcher:
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stopper.cancel()
+        old, self._books = self._books, _book_threads()  # the old threads end; a later drain gets new
+        old.shutdown(wait=False)
+
+    async def _book(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call`` (a store's claim or mark) on the dispatcher's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._books, functools.partial(call, *args, **kwargs))
 
     async def drain(self) -> int:
         """Deliver every message that is due; returns how many were sent."""
-        pending = await asyncio.to_thread(self.store.claim_outbox, list(self.senders),
-                                          lease_seconds=LEASE)
+        pending = await self._book(self.store.claim_outbox, list(self.senders), lease_seconds=LEASE)
         if not self._started:  # what a killed process may have been sending
             self._started = True
             firsts: dict[tuple[str, str], tuple[str, str]] = {}
@@ -160,14 +171,13 @@ class Dispatcher:
             next_at = self.clock.now() + timedelta(seconds=delay)
             log.warning("outbox %s/%s: retry in %.1fs (%s)", app_id, message_id, delay, e)
             unsure = {MAYBE_SENT: True} if e.maybe_sent or message.get(MAYBE_SENT) else {}
-            await asyncio.to_thread(mark, app_id, message_id, "pending", attempts=attempts,
-                                    next_at=next_at.isoformat(), last_error=str(e), **unsure)
+            await self._book(mark, app_id, message_id, "pending", attempts=attempts,
+                             next_at=next_at.isoformat(), last_error=str(e), **unsure)
             self._suspects.discard((app_id, message_id))  # the mark holds it now
             return False
         except Permanent as e:
             log.error("outbox %s/%s: failed (%s)", app_id, message_id, e)
-            await asyncio.to_thread(mark, app_id, message_id, "failed", attempts=attempts,
-                                    last_error=str(e))
+            await self._book(mark, app_id, message_id, "failed", attempts=attempts, last_error=str(e))
             self._suspects.discard((app_id, message_id))
             return True  # it will not go out; the next ones may
         found = {FOUND: True} if message.get(FOUND) else {}
@@ -175,10 +185,14 @@ class Dispatcher:
             log.info("outbox %s/%s: already delivered before a restart, recorded without sending it again",
                      app_id, message_id)
             self._after_found.add(recipient)
-        await asyncio.to_thread(mark, app_id, message_id, "sent", attempts=attempts,
-                                sent_at=self.clock.now().isoformat(), **found)
+        await self._book(mark, app_id, message_id, "sent", attempts=attempts,
+                         sent_at=self.clock.now().isoformat(), **found)
         self._suspects.discard((app_id, message_id))
         return True
+
+
+def _book_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="outbox")
 
 
 def _recipient(message: dict[str, Any]) -> tuple[str, str]:
