@@ -109,7 +109,7 @@ def check_filings(data: Path, slack: list[SlackApplicant], mail: list[MailApplic
     problems: list[str] = []
     keys = [f"slack:{a.user}" for a in slack] + [f"email:{m.address}" for m in mail]
     for key in keys:
-        apps = [Application.from_record(r) for r in (store.get(i) for i in store.apps_of(key)) if r]
+        apps = [Application.from_record(r) for r in store.records_of(key)]
         mine = [a for a in apps if key == a.people[0]]
         if len(mine) != 1:
             problems.append(f"{key}: {len(mine)} applications")

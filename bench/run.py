@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -81,24 +82,31 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
     figures: list[Figure] = []
     timings: dict[str, float] = {}
+    failed: list[str] = []
     for name, suite in suites.items():
         if args.only and name not in args.only:
             continue
         print(f"running {name} …", file=sys.stderr, flush=True)
         began = time.perf_counter()
-        figures += suite(quick=args.quick)
+        try:
+            figures += suite(quick=args.quick)
+        except Exception:  # one broken suite must not cost the figures of the others
+            traceback.print_exc()
+            failed.append(name)
         timings[name] = round(time.perf_counter() - began, 1)
         print(f"  {name}: {timings[name]:.0f} s", file=sys.stderr, flush=True)
     report = table(figures) + "\n\n" + notes(figures)
+    if failed:
+        report += f"\n\nSuites that failed (see the traceback above): {', '.join(failed)}"
     print(report)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(report + "\n", encoding="utf-8")
     meta = {"when": datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
             "machine": platform.machine(), "cpus": os.cpu_count(), "quick": args.quick, "backend": args.backend,
-            "seconds": timings, "git": git_state()}
+            "seconds": timings, "failed": failed, "git": git_state()}
     (RESULTS / "latest.json").write_text(json.dumps({"meta": meta, "figures": [f.as_dict() for f in figures]},
                                                     ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
