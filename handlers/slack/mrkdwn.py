@@ -17,6 +17,7 @@ between them (a zero-width space) would be copied along with the text. Bidirecti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.text import without_bidi
@@ -59,23 +60,21 @@ def inert(text: str) -> str:
 def neutral_all(value: Any) -> Any:
     """``neutral`` every string inside template parameters (dicts and lists included), for a
     template whose whole text is escaped afterwards."""
-    if isinstance(value, str):
-        return neutral(value)
-    if isinstance(value, dict):
-        return {k: neutral_all(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [neutral_all(v) for v in value]
-    return value
+    return _each_string(value, neutral)
 
 
 def escape_all(value: Any) -> Any:
     """``inert`` every string inside template parameters (dicts and lists included)."""
+    return _each_string(value, inert)
+
+
+def _each_string(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return inert(value)
+        return change(value)
     if isinstance(value, dict):
-        return {k: escape_all(v) for k, v in value.items()}
+        return {k: _each_string(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [escape_all(v) for v in value]
+        return [_each_string(v, change) for v in value]
     return value
 
 

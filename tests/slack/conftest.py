@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -259,3 +260,17 @@ def card_ts(slack: Slack, number: str) -> str:
     cards = [m for m in slack.bot.store.outbox(app.id) if m.get("action") == "request" and m.get("slack_ts")]
     assert cards and cards[-1]["slack_channel"] == REVIEW_CHANNEL
     return str(cards[-1]["slack_ts"])
+
+
+def held(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> threading.Event:
+    """Make ``owner.name`` wait (as a slow lock or save would) until the returned event is set."""
+    gate = threading.Event()
+    call = getattr(owner, name)
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(WAIT)
+        return call(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, slow)
+    return gate
+

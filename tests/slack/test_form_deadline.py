@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from typing import Any
 
 import pytest
 
-from tests.slack.conftest import WAIT, Slack, until
+from tests.slack.conftest import WAIT, Slack, held, until
 
 VIEW = {"type": "modal", "callback_id": "application_form_modal",
         "private_metadata": json.dumps({"app_id": None, "lang": "ja"})}
@@ -53,14 +52,7 @@ async def test_the_form_is_answered_while_users_info_waits_out_a_retry_after(sla
 
 
 async def test_a_form_saved_late_with_a_refused_field_says_so_in_the_dm(slack: Slack, monkeypatch: pytest.MonkeyPatch):
-    gate = threading.Event()
-    fill = slack.bot.service.fill
-
-    def slow_fill(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(WAIT)  # the lock or the save takes long
-        return fill(*args, **kwargs)
-
-    monkeypatch.setattr(slack.bot.service, "fill", slow_fill)
+    gate = held(monkeypatch, slack.bot.service, "fill")  # the lock or the save takes long
     submitting = asyncio.ensure_future(slack.submit(VIEW, state({**VALUES, "applicant_email": "jiro@"}), user="UAPP2"))
     try:
         answer = await answered_in_time(submitting)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from typing import Any
 
 import pytest
 
-from tests.slack.conftest import REVIEW_CHANNEL, WAIT, Slack, card_ts, file_application, until
+from tests.slack.conftest import REVIEW_CHANNEL, WAIT, Slack, card_ts, file_application, held, until
 from tests.slack.mock_slack import Profile
 from tests.slack.test_reviewers import open_modal, select, typed
 
@@ -88,14 +87,7 @@ async def test_a_decision_saved_late_is_answered_in_time_and_told_when_saved(
         slack: Slack, monkeypatch: pytest.MonkeyPatch):
     number = await file_application(slack)
     view = await open_modal(slack, "approve", number)
-    gate = threading.Event()
-    decide = slack.bot.service.decide
-
-    def slow_decide(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(WAIT)  # the lock or the save takes long
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(slack.bot.service, "decide", slow_decide)
+    gate = held(monkeypatch, slack.bot.service, "decide")  # the lock or the save takes long
     submitting = asyncio.ensure_future(
         slack.submit(view, {"start_date": {"start_date": select("2027-01-04")}}, user="UREV1"))
     try:
