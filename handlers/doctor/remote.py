@@ -17,6 +17,10 @@ from handlers.email.outbound import certificate_error, client_context, parse_rel
 from handlers.slack.client import base_url, error_code, quiet_logger
 
 SIGNING_SECRET = re.compile(r"[0-9a-f]{32}")  # what Slack's app settings show
+# The bot scopes of manifest.json: DMs, the review card, files, profiles, and the histories the
+# outbox reads before it posts a message a kill may have posted already (README "Each message once").
+SCOPES = ("channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history",
+          "im:write", "users:read", "users:read.email")
 
 
 async def slack(config: Config, *, timeout: float) -> list[Check]:
@@ -34,7 +38,18 @@ async def slack(config: Config, *, timeout: float) -> list[Check]:
     except (aiohttp.ClientError, TimeoutError, OSError) as e:
         return [*checks, fail("slack_unreachable", url=base_url(config), error=reason_of(e))]
     checks.append(ok("slack_auth_ok", team=auth.get("team"), user=auth.get("user")))
+    checks += _scopes({str(k).lower(): str(v) for k, v in (auth.headers or {}).items()})
     return [*checks, *await _review_channel(client, config)]
+
+
+def _scopes(headers: dict[str, str]) -> list[Check]:
+    """What the token lacks of the manifest's scopes (Slack names a token's scopes in the
+    ``X-OAuth-Scopes`` header of every answer); nothing when the header is not there."""
+    granted = headers.get("x-oauth-scopes")
+    if granted is None:
+        return []
+    missing = [scope for scope in SCOPES if scope not in {g.strip() for g in granted.split(",")}]
+    return [warn("slack_scopes_missing", scopes=", ".join(missing))] if missing else [ok("slack_scopes_ok")]
 
 
 def _token_shapes(config: Config) -> list[Check]:

@@ -154,6 +154,25 @@ async def test_slack_token_channel_and_membership(tmp_path, slack, site):
     assert code == 1 and line(lines, "Slack：").startswith("✗") and "invalid_auth" in line(lines, "Slack：")
 
 
+async def test_a_token_without_the_manifests_scopes_is_a_warning_naming_them(tmp_path, slack, site):
+    from handlers.doctor.remote import SCOPES
+
+    env = {**make_env(tmp_path), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING,
+           "SLACK_API_URL": slack.url, "WEBNACCS_REVIEW_CHANNEL": "CREVIEW", "WEBNACCS_REVIEWERS": "UREV1",
+           "WEBNACCS_PUBLIC_URL": site}
+    a_data_dir(env)
+    slack.joined.add("CREVIEW")
+    slack.scopes = [s for s in SCOPES if not s.endswith(":history")]  # installed before the lookup
+    code, lines = await doctor(env)
+    warning = line(lines, "権限")
+    assert code == 0 and warning.startswith("⚠"), lines
+    assert "channels:history, groups:history, im:history" in warning and "chat:write" not in warning
+
+    slack.scopes = list(SCOPES)
+    code, lines = await doctor(env)
+    assert code == 0 and line(lines, "権限").startswith("✓")
+
+
 async def test_slack_tokens_of_the_wrong_shape_fail_before_any_call(tmp_path, slack):
     env = {**make_env(tmp_path), "SLACK_BOT_TOKEN": "xoxp-a-user-token", "SLACK_APP_TOKEN": "xoxb-not-an-app-token",
            "SLACK_API_URL": slack.url}

@@ -87,6 +87,7 @@ class MockSlack:
     uploads: dict[str, Upload] = field(default_factory=dict)  # by file id
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id → messages, oldest first
     now: Callable[[], float] = time.time  # Slack's ts is the time of the post (tests may set a clock)
+    scopes: list[str] | None = None  # the token's scopes, sent as X-OAuth-Scopes (None: no header)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
@@ -194,13 +195,14 @@ class MockSlack:
             call.status = 299
             return web.json_response({"ok": False, "error": "not_authed"})
         answer = self._answer(method, args)
+        headers = {"X-OAuth-Scopes": ",".join(self.scopes)} if self.scopes is not None else {}
         hold = next((h for h in self._holds if h[0] == method
                      and all(args.get(k) == v for k, v in h[1].items())), None)
         if hold is not None:
             self._holds.remove(hold)
             self.held.append(call)
             await hold[2].wait()
-        return web.json_response(answer)
+        return web.json_response(answer, headers=headers)
 
     def _next_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
         queue = [f for f in self._failures.get(method, ())
