@@ -4,14 +4,14 @@ filing, withdrawing, the industry gate, the progress counter and the dates offer
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import ANSWERS, run, today_jst
+from tests.integration.cli_helpers import make_env, today_jst
+from tests.integration.test_cli import ANSWERS, run
 
 WITH_USER_CODE = [*ANSWERS[:5], "1,2", *ANSWERS[6:14], "ＡＢＣ損害保険", "えーびーしー", "ABC Fire", *ANSWERS[14:]]
 
@@ -19,12 +19,7 @@ WITH_USER_CODE = [*ANSWERS[:5], "1,2", *ANSWERS[6:14], "ＡＢＣ損害保険", 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """As in test_cli: a data dir, and registration dates 20, 35, 50 and 65 days from today."""
-    start = today_jst()
-    rows = [f"{start + timedelta(days=d)}, {start + timedelta(days=d - 10)}" for d in (20, 35, 50, 65)]
-    schedule = tmp_path / "schedule.txt"
-    schedule.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return {**os.environ, "WEBNACCS_DATA_DIR": str(tmp_path / "data"),
-            "WEBNACCS_SCHEDULE": str(schedule), "WEBNACCS_LANG": "ja"}
+    return make_env(tmp_path)
 
 
 def filed(env: dict[str, str]) -> str:

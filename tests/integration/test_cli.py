@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from bot.dates import JST
 from handlers.cli import main
+from tests.integration.cli_helpers import make_env, today_jst
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def today_jst() -> date:
-    return datetime.now(JST).date()
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A data dir and a schedule whose dates are open whatever day the tests run."""
-    start = today_jst()
-    rows = [f"{start + timedelta(days=d)}, {start + timedelta(days=d - 10)}" for d in (20, 35, 50, 65)]
-    schedule = tmp_path / "schedule.txt"
-    schedule.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return {**os.environ, "WEBNACCS_DATA_DIR": str(tmp_path / "data"),
-            "WEBNACCS_SCHEDULE": str(schedule), "WEBNACCS_LANG": "ja"}
+    return make_env(tmp_path)
 
 
 def run(args: list[str], env: dict[str, str], stdin: str = "", cwd: Path | None = None):
