@@ -5,6 +5,7 @@ disk, which it reads and never changes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -128,12 +129,18 @@ async def test_applications_without_their_key_fail(tmp_path):
     assert code == 1 and "復号できません" in line(lines, "鍵")
 
 
-async def test_slack_token_channel_and_membership(tmp_path, slack, site):
+def slack_env(tmp_path: Path, slack: Slack, site: str) -> dict[str, str]:
+    """A data dir and a Slack set up in full: tokens, review channel (the bot in it), reviewers."""
     env = {**make_env(tmp_path), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING,
            "SLACK_API_URL": slack.url, "WEBNACCS_REVIEW_CHANNEL": "CREVIEW", "WEBNACCS_REVIEWERS": "UREV1",
            "WEBNACCS_PUBLIC_URL": site}
     a_data_dir(env)
     slack.joined.add("CREVIEW")
+    return env
+
+
+async def test_slack_token_channel_and_membership(tmp_path, slack, site):
+    env = slack_env(tmp_path, slack, site)
     code, lines = await doctor(env)
     assert code == 0, lines
     assert line(lines, "Slack：").startswith("✓") and "webnaccs" in line(lines, "Slack：")
@@ -157,11 +164,9 @@ async def test_slack_token_channel_and_membership(tmp_path, slack, site):
 async def test_a_token_without_the_manifests_scopes_is_a_warning_naming_them(tmp_path, slack, site):
     from handlers.doctor.remote import SCOPES
 
-    env = {**make_env(tmp_path), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING,
-           "SLACK_API_URL": slack.url, "WEBNACCS_REVIEW_CHANNEL": "CREVIEW", "WEBNACCS_REVIEWERS": "UREV1",
-           "WEBNACCS_PUBLIC_URL": site}
-    a_data_dir(env)
-    slack.joined.add("CREVIEW")
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])  # the doctor's copy
+    env = slack_env(tmp_path, slack, site)
     slack.scopes = [s for s in SCOPES if not s.endswith(":history")]  # installed before the lookup
     code, lines = await doctor(env)
     warning = line(lines, "権限")
