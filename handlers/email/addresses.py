@@ -85,14 +85,8 @@ class Addresses:
 
     def token_of(self, address: str) -> tuple[str, str] | None:
         """``(app_id, mac)`` when ``address`` is shaped like one of our reply addresses."""
-        local, at, domain = address.strip().strip("<>").strip().rpartition("@")
-        prefix = f"{self.local.lower()}+"
-        if not at or domain.lower() != self.domain or not local.lower().startswith(prefix):
-            return None
-        app_part, dot, mac = local[len(prefix):].rpartition(".")
-        if not dot or len(mac) != MAC_CHARS or app_part.lower().startswith(BOUNCE):
-            return None
-        return (app_part, mac.lower()) if is_safe_name(app_part) else None
+        token = self._token(address, f"{self.local.lower()}+")
+        return None if token is None or token[0].lower().startswith(BOUNCE) else token
 
     def holder(self, app: Application | None, mac: str) -> Holder | None:
         """Whom this token was issued to, among the people the application mails; else None."""
@@ -117,8 +111,11 @@ class Addresses:
 
     def bounce_token_of(self, address: str) -> tuple[str, str] | None:
         """``(app_id, mac)`` when ``address`` is shaped like one of our bounce addresses."""
+        return self._token(address, f"{self.local.lower()}+{BOUNCE}")
+
+    def _token(self, address: str, prefix: str) -> tuple[str, str] | None:
+        """``(app_id, mac)`` of ``prefix APP.MAC@domain`` (a reply or a bounce address)."""
         local, at, domain = address.strip().strip("<>").strip().rpartition("@")
-        prefix = f"{self.local.lower()}+{BOUNCE}"
         if not at or domain.lower() != self.domain or not local.lower().startswith(prefix):
             return None
         app_part, dot, mac = local[len(prefix):].rpartition(".")
