@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,15 @@ async def file_with_typo(bot) -> str:
     outcome = await asyncio.to_thread(bot.service.handle, PERSON, "登録")
     assert outcome.filed
     return str(outcome.acceptance_number)
+
+
+async def filed_with_typo(relay, start_service, config, sink: Sink) -> tuple[Any, str]:
+    """The service relaying into ``sink``, and an application filed with the mistyped
+    administrator address whose mails are out (the number)."""
+    service = await start_service(with_relay(config, await relay(sink)))
+    number = await file_with_typo(service.bot)
+    await service.settled()
+    return service, number
 
 
 def bounced_rows(bot) -> list[outbox_cli.Row]:
@@ -108,10 +118,8 @@ async def test_a_mistyped_administrator_address_bounces_and_the_applicant_is_tol
 
 async def test_the_same_report_twice_tells_the_applicant_once_also_after_a_checkpoint(relay, start_service, config):
     sink = Sink(undeliverable={TYPO: UNKNOWN})  # the bounce is held back: sent twice below
-    service = await start_service(with_relay(config, await relay(sink)))
+    service, number = await filed_with_typo(relay, start_service, config, sink)
     bot = service.bot
-    number = await file_with_typo(bot)
-    await service.settled()
     assert stored(bot, number, TYPO)["status"] == "sent"
     await asyncio.to_thread(bot.store.checkpoint)  # TinyDB archives sent messages: the bounce still finds it
     [(bounce_address, report)] = sink.returned
@@ -134,10 +142,8 @@ async def test_the_same_report_twice_tells_the_applicant_once_also_after_a_check
 
 async def test_a_delayed_report_changes_nothing(relay, start_service, config):
     sink = Sink()
-    service = await start_service(with_relay(config, await relay(sink)))
+    service, number = await filed_with_typo(relay, start_service, config, sink)
     bot = service.bot
-    number = await file_with_typo(bot)
-    await service.settled()
     late = dsn(b"Message-ID: <x@y>\r\n\r\n", to=sender_of(sink, TYPO), recipient=TYPO, action="delayed",
                status="4.4.1", diagnostic="smtp; 451 4.4.1 Connection timed out")
     await send_null_sender(service.port, late, to=sender_of(sink, TYPO))
@@ -149,10 +155,8 @@ async def test_a_delayed_report_changes_nothing(relay, start_service, config):
 
 async def test_an_out_of_office_reply_to_the_envelope_sender_changes_nothing(relay, start_service, config):
     sink = Sink()
-    service = await start_service(with_relay(config, await relay(sink)))
+    service, number = await filed_with_typo(relay, start_service, config, sink)
     bot = service.bot
-    number = await file_with_typo(bot)
-    await service.settled()
     away = new_mail(sender=HANAKO, to=sender_of(sink, TYPO), subject="自動応答: 利用申込受付完了のお知らせ",
                     body="ただいま不在にしております。12月1日に戻ります。", extra={"Auto-Submitted": "auto-replied"})
     await send(service.port, away, sender=HANAKO, to=sender_of(sink, TYPO))
@@ -163,10 +167,8 @@ async def test_an_out_of_office_reply_to_the_envelope_sender_changes_nothing(rel
 
 async def test_a_forged_bounce_is_refused_and_ignored(relay, start_service, config):
     sink = Sink()
-    service = await start_service(with_relay(config, await relay(sink)))
+    service, number = await filed_with_typo(relay, start_service, config, sink)
     bot = service.bot
-    number = await file_with_typo(bot)
-    await service.settled()
     real = sender_of(sink, TYPO)
     local, _, domain = real.partition("@")
     app_part, _, mac = local.rpartition(".")
