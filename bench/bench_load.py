@@ -110,7 +110,7 @@ def check_filings(data: Path, slack: list[SlackApplicant], mail: list[MailApplic
     keys = [f"slack:{a.user}" for a in slack] + [f"email:{m.address}" for m in mail]
     for key in keys:
         apps = [Application.from_record(r) for r in store.records_of(key)]
-        mine = [a for a in apps if key == a.people[0]]
+        mine = [a for a in apps if key == a.people[0] and a.state != "contact"]  # no first-contact record
         if len(mine) != 1:
             problems.append(f"{key}: {len(mine)} applications")
             continue

@@ -54,21 +54,22 @@ def applications(view: View, applicants: list[Applicant]) -> tuple[dict[str, Rec
     many = 0
     for a in applicants:
         key = person(a)
-        found = [r for r in view.records_of(key) if (r.get("people") or [None])[0] == key]
+        found = [r for r in view.records_of(key)
+                 if (r.get("people") or [None])[0] == key and r.get("state") != "contact"]
         many += len(found) > 1
         if found:
             apps[key] = found[-1]
     return apps, many
 
 
-def lost(applicants: list[Applicant], apps: dict[str, Record]) -> dict[str, Any]:
+def lost(applicants: list[Applicant], view: View) -> dict[str, Any]:
     acked = {"slack": 0, "mail": 0}
     missing = {"slack": 0, "mail": 0}
     where: Counter[str] = Counter()
     typed_again = 0
     for a in applicants:
         kind = "slack" if isinstance(a, SlackApplicant) else "mail"
-        inbound = set((apps.get(person(a)) or {}).get("inbound") or [])
+        inbound = {k for r in view.records_of(person(a)) for k in r.get("inbound") or []}  # a contact's too
         for step in a.steps:
             typed_again += step.resent_as is not None
             if step.acked is None:
@@ -199,7 +200,7 @@ def check(drill: Any, view: View) -> dict[str, Any]:
     applicants: list[Applicant] = [*drill.slack, *drill.mail]
     apps, many = applications(view, applicants)
     result: dict[str, Any] = {"applicants": len(applicants), "more_than_one_application": many,
-                              **lost(applicants, apps)}
+                              **lost(applicants, view)}
     d = decisions(drill, applicants, apps)
     told, decided = d.pop("told"), d.pop("decided")
     result.update(d)

@@ -17,6 +17,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.REJECTED: frozenset(),
     State.WITHDRAWN: frozenset(),
     State.CLOSED: frozenset(),
+    State.CONTACT: frozenset(),
 }
 OPEN_FOR_ANSWERS = frozenset({State.DRAFT, State.RETURNED})
 WITHDRAWABLE = frozenset({State.UNDER_REVIEW, State.RETURNED})

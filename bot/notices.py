@@ -131,10 +131,12 @@ def id_notification(app: Application, now: datetime) -> list[OutboxMessage]:
 
 
 def replies(app: Application, channel: str, address: str | None, replies: list[Reply],
-            now: datetime, *, thread: str | None = None) -> list[OutboxMessage]:
+            now: datetime, *, thread: str | None = None, hosting: str | None = None) -> list[OutboxMessage]:
     """One turn's replies for a person reached through a channel, as ONE outbox message
     (a mail holds the whole turn; Slack posts each reply in order); ``thread`` is where in
-    the channel the person wrote (``Person.thread``), kept so the replies go there too."""
+    the channel the person wrote (``Person.thread``), kept so the replies go there too.
+    ``hosting``: the id of the new application whose questions ``app``'s record asks (it is
+    stored with its first answer), which the questions name rather than ``app``."""
     if not address or not replies:
         return []
     message: OutboxMessage = {
@@ -145,6 +147,8 @@ def replies(app: Application, channel: str, address: str | None, replies: list[R
     }
     if thread:
         message["thread"] = thread
+    if hosting and hosting != app.id:
+        message["application_id"] = hosting
     return [message]
 
 

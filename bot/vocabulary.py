@@ -22,6 +22,7 @@ class State(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"  # a draft that ended unfiled: cancelled, ineligible industry, idle too long
+    CONTACT = "contact"  # not an application: someone asked the first question, nothing answered
 
 
 class Mode(StrEnum):
@@ -84,5 +85,6 @@ class OutboxMessage(TypedDict):
     params: NotRequired[dict[str, Any]]
     replies: NotRequired[list[dict[str, Any]]]
     thread: NotRequired[str]  # reply: the conversation inside the channel it answers (a Slack thread)
+    application_id: NotRequired[str]  # reply: the new application its first question is about
     action: NotRequired[str]  # review: request | decided | withdrawn
     review: NotRequired[dict[str, Any] | None]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.ports import Store
+from bot.vocabulary import State
 
 log = logging.getLogger("webnaccs.metrics")
 CENSUS_SECONDS = 300.0
@@ -78,7 +79,8 @@ class Census:
             if record is None:
                 continue
             state = str(record.get("state") or "")
-            states[state] = states.get(state, 0) + 1
+            if state != State.CONTACT:  # a first contact's record is no application
+                states[state] = states.get(state, 0) + 1
             for message in self.store.outbox(app_id):
                 if message.get("status") == "failed":
                     channel = str(message.get("channel") or "")

@@ -22,7 +22,7 @@ from bot.ports import Clock, Notify, Store, Vault
 from bot.schedule import Schedule
 from bot.service import bouncing, documents, drafting, reminding, review, starting, withdrawal
 from bot.service.core import Core, _never
-from bot.vocabulary import Decision
+from bot.vocabulary import Decision, State
 
 __all__ = ["Outcome", "Person", "Ruling", "Service"]
 
@@ -148,7 +148,13 @@ class Service:
         return self.core.find(acceptance_number)
 
     def applications_of(self, person: Person) -> list[Application]:
-        return self.core.applications_of(person)
+        """The person's applications, oldest first (a first contact's record is none)."""
+        return [a for a in self.core.applications_of(person) if a.state != State.CONTACT]
+
+    def first_question_waiting(self, person: Person) -> bool:
+        """Whether the person was asked a first question, unanswered, before any application."""
+        return any(a.state == State.CONTACT and starting.PENDING in a.conversation
+                   for a in self.core.applications_of(person))
 
     def open_draft(self, person: Person) -> Application | None:
         return self.core.open_draft(self.core.applications_of(person))

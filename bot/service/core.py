@@ -148,12 +148,13 @@ class Core:
 
     def commit(self, app: Application, person: Person, replies: list[Reply], *, key: str | None,
                sync: bool = True, audit: Sequence[AuditEntry] = (), outbox: Sequence[OutboxMessage] = (),
-               changed: bool = False, events: Sequence[Event] = ()) -> Outcome:
+               changed: bool = False, events: Sequence[Event] = (), hosting: str | None = None) -> Outcome:
         """Save what changed; replies to a person reached through a channel go to the outbox
         in the same write, so an answer is never acknowledged without its reply queued.
 
         ``sync`` False: the message this answers is kept durably by its channel until the
-        write is (a spooled mail), so the write need not wait for the disk."""
+        write is (a spooled mail), so the write need not wait for the disk. ``hosting``: the
+        new application this record asks the first question of (``notices.replies``)."""
         unread = getattr(self._turn, "unread", ())
         if unread:  # said once, before what the turn answers
             self._turn.unread = ()
@@ -161,7 +162,7 @@ class Core:
         replies, paused = self.paced(app, person, replies)
         audit = [*audit, *paused]  # the operator sees a pause in the audit trail
         routed = notices.replies(app, person.channel, person.address, replies, self.clock.now(),
-                                 thread=person.thread)
+                                 thread=person.thread, hosting=hosting)
         if key is not None:
             app.inbound = [*app.inbound, key][-INBOUND_KEPT:]
             changed = True

@@ -7,12 +7,15 @@ their latest application: that record's conversation keeps ``pending`` (the id t
 will have, and where its conversation stands) and its outbox carries the question, so nothing
 empty is stored; the first accepted answer stores the draft under that id. After a draft that
 ended unfiled (cancelled, ineligible, idle) any message begins the new one the same way. In the
-chat, which queues nothing, a first question needs no record at all. Only a first contact by
-Slack or mail, whose reply must be queued with some record, stores the draft at once.
+chat, which queues nothing, a first question needs no record at all. A first contact by Slack or
+mail, whose reply must be queued (and whose message key kept) with some record, gets a record of
+its own in state ``contact``: no application, hidden wherever applications are listed, it asks
+the first question the same way and becomes the application (same id) with the first answer.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from bot import commands as C
@@ -37,7 +40,7 @@ def without_draft(core: Core, command: C.Command, apps: list[Application]) -> Ou
     if pending is not None:
         return _pending(core, command, host, pending)
     if host.acceptance_number is None:  # a draft that ended unfiled: anything but 状況 starts anew
-        if isinstance(command, C.ShowStatus):
+        if isinstance(command, C.ShowStatus) and host.state != State.CONTACT:
             return _where(core, command, host, offer=False)
         return _begin(core, command, host)
     if isinstance(command, C.Start):
@@ -47,9 +50,9 @@ def without_draft(core: Core, command: C.Command, apps: list[Application]) -> Ou
 
 def _first_contact(core: Core, command: C.Command) -> Outcome:
     """A first message through a channel whose reply is queued (or whose message key is kept)
-    with a record, so the draft is stored now. A first message that already answers the first
-    question is taken (after the guidance); one that would end the application waits for the
-    question to be seen."""
+    with a record. One that already answers the first question stores the draft with it (after
+    the guidance); anything else, one that would end the application included (it waits for the
+    question to be seen), is answered from a contact record, and no empty draft is stored."""
     if isinstance(command, C.Answer) and command.text.strip():
         app = _draft(core, command, None, {})
         replies = core.engine.apply(app, command, core.today()).replies
@@ -58,16 +61,9 @@ def _first_contact(core: Core, command: C.Command) -> Outcome:
             _, created = core.new_draft(person, app.lang)
             return core.commit(app, person, [Reply("guidance"), *replies], key=command.key, sync=command.sync,
                                audit=[created], changed=True, events=[Created(app.id)])
-    return open_new(core, command)
-
-
-def open_new(core: Core, command: C.Command) -> Outcome:
-    """The draft stored with its first question, which must be delivered from a record."""
-    lang = command.lang if isinstance(command, C.Start | C.SetLanguage) else None
-    app, entry = core.new_draft(command.person, lang)
-    replies = core.engine.begin(app, core.today())
-    return core.commit(app, command.person, replies, key=command.key, sync=command.sync, audit=[entry],
-                       changed=True, events=[Created(app.id)])
+    contact, _ = core.new_draft(command.person, None)
+    contact.state = State.CONTACT
+    return _begin(core, command, contact)
 
 
 def choose(core: Core, host: Application, command: C.ChooseOption) -> Outcome:
@@ -105,8 +101,8 @@ def _pending(core: Core, command: C.Command, host: Application | None, pending: 
         return core.commit(host, command.person, [Reply("cancelled")], key=command.key, sync=command.sync,
                            changed=True)
     if isinstance(command, C.Start | C.Resume):
-        replies = [Reply("guidance"), core.engine.prompt(app, today)]
-    elif isinstance(command, C.ShowStatus) and host is not None:
+        replies = [Reply("resumed" if pending else "guidance"), core.engine.prompt(app, today)]  # asked before?
+    elif isinstance(command, C.ShowStatus) and host is not None and host.state != State.CONTACT:
         replies = [core.engine.status(host), core.engine.prompt(app, today)]
     elif isinstance(command, C.ChooseOption):
         replies = core.engine.choose(app, command, today).replies
@@ -123,11 +119,18 @@ def _pending(core: Core, command: C.Command, host: Application | None, pending: 
 
 
 def _draft(core: Core, command: C.Command, host: Application | None, pending: dict[str, Any]) -> Application:
-    """The new application as it stands: its id and conversation from ``pending``, if any."""
-    app, _ = core.new_draft(command.person, host.lang if host else None)
-    known = pending.get("id")
-    if isinstance(known, str) and core.store.get(known) is None:
-        app.id = known
+    """The new application as it stands: its id and conversation from ``pending``, if any. A
+    contact record becomes the application itself (its id, outbox, message keys and mail
+    thread go on), so a first contact's mails and buttons stay those of its application."""
+    if host is not None and host.state == State.CONTACT:
+        app = Application.from_record(copy.deepcopy(host.to_record()))
+        app.state, app.conversation = State.DRAFT, {}
+        core.remember(app, command.person)
+    else:
+        app, _ = core.new_draft(command.person, host.lang if host else None)
+        known = pending.get("id")
+        if isinstance(known, str) and core.store.get(known) is None:
+            app.id = known
     conversation = {k: v for k, v in pending.items() if k != "id"}
     if conversation:
         app.conversation = conversation
@@ -143,8 +146,9 @@ def _keep(core: Core, command: C.Command, host: Application | None, app: Applica
         return Outcome(app, replies)
     host.conversation[PENDING] = {"id": app.id, **app.conversation}
     host.lang = app.lang
-    core.commit(host, command.person, replies, key=command.key, sync=command.sync, changed=True)
-    return Outcome(app, replies)
+    kept = core.commit(host, command.person, replies, key=command.key, sync=command.sync, changed=True,
+                       hosting=app.id)
+    return Outcome(app, kept.replies)
 
 
 # --- after filing ---------------------------------------------------------------------------

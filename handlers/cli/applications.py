@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from bot.vocabulary import State
 from handlers.cli import main
 from handlers.cli.common import DATE, JSON, build, echo_json, lang_of
 from handlers.cli.display import application_json, helpers
@@ -29,7 +30,7 @@ def applications() -> None:
 def applications_list(lang: str | None, as_json: bool) -> None:
     """Every application, newest first (states in words, times in Japan time)."""
     bot = build()
-    apps = [a for a in (bot.service.load(i) for i in bot.store.all_ids()) if a]
+    apps = [a for a in (bot.service.load(i) for i in bot.store.all_ids()) if a and a.state != State.CONTACT]
     apps.sort(key=lambda a: a.created_at, reverse=True)
     if as_json:
         echo_json([application_json(a) for a in apps])

@@ -28,6 +28,7 @@ from bot import commands as C
 from bot import intents
 from bot.ports import Store
 from bot.service import Outcome, Person, Service
+from bot.service.starting import PENDING
 from handlers.email import bounces, budget, fillin, quotes, replied
 from handlers.email.addresses import APPLICANT, Addresses, normalise, person_key
 from handlers.email.budget import OverBudget
@@ -128,7 +129,9 @@ class Processor:
         if not text:  # nothing written above the quote: the current question again
             said = C.Start(person=person, key=mail.key, replayable=True)
         elif isinstance(said, C.Answer | C.Submit):
-            asked = replied.asked_field(replied.replied_to(raw), app_id=draft.id, domain=self.addresses.domain,
+            hosted = (holder.app.conversation.get(PENDING) or {}).get("id") == draft.id
+            asked = replied.asked_field(replied.replied_to(raw), domain=self.addresses.domain,
+                                        app_ids=(draft.id, holder.app.id) if hosted else (draft.id,),
                                         outbox=self.store.outbox)
             # A reply to an earlier question mail answers that question (登録 only an old summary).
             if asked is not None and asked != current and (isinstance(said, C.Answer) or asked == "confirm"):

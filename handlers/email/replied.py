@@ -33,16 +33,18 @@ def replied_to(raw: bytes) -> list[str]:
     return list(seen)
 
 
-def asked_field(message_ids: list[str], *, app_id: str, domain: str,
+def asked_field(message_ids: list[str], *, app_ids: tuple[str, ...], domain: str,
                 outbox: Callable[[str], list[dict[str, Any]]]) -> str | None:
-    """The field asked by the newest of our mails about ``app_id`` among ``message_ids`` (None
-    when that mail asked nothing, or none is ours)."""
+    """The field asked by the newest of our mails from the records ``app_ids`` among
+    ``message_ids`` (None when that mail asked nothing, or none is ours). A draft's first
+    question may have been sent from another record (its host), hence several."""
     for message_id in message_ids:
-        ours = _outbox_id(message_id, app_id=app_id, domain=domain)
+        ours = _outbox_id(message_id, app_ids=app_ids, domain=domain)
         if ours is None:
             continue
+        app_id, outbox_id = ours
         for message in outbox(app_id):
-            if str(message.get("id")) == ours:
+            if str(message.get("id")) == outbox_id:
                 return _field(message)
         return None  # ours, but no longer in the outbox: nothing to go by
     return None
@@ -58,14 +60,14 @@ def _ids(value: str) -> list[str]:
     return [f"<{local}@{domain}>" for local, domain in _MESSAGE_ID.findall(value[:20_000])]
 
 
-def _outbox_id(message_id: str, *, app_id: str, domain: str) -> str | None:
+def _outbox_id(message_id: str, *, app_ids: tuple[str, ...], domain: str) -> tuple[str, str] | None:
     match = _MESSAGE_ID.fullmatch(message_id)
     if match is None or match.group(2).lower() != domain.lower():
         return None
     ours = _OURS.fullmatch(match.group(1))
-    if ours is None or ours.group(1) != app_id:
+    if ours is None or ours.group(1) not in app_ids:
         return None
-    return ours.group(2)
+    return ours.group(1), ours.group(2)
 
 
 def _field(message: dict[str, Any]) -> str | None:

@@ -129,7 +129,8 @@ class Applicants:
         apps = await asyncio.to_thread(self.service.applications_of, person)
         lang = apps[-1].lang if apps else self.lang
         if not apps:
-            return self.renderer.block("slack/command.j2", "none", lang)
+            asked = await asyncio.to_thread(self.service.first_question_waiting, person)
+            return self.renderer.block("slack/command.j2", "asked" if asked else "none", lang)
         lines = [self.renderer.block("slack/command.j2", "status_header", lang)]
         for app in sorted(apps, key=lambda a: a.created_at, reverse=True)[:SHOWN]:
             lines += [line for line in headline(app, lang=lang, renderer=self.renderer) if line]

@@ -37,9 +37,12 @@ def question_metadata(app_id: str, field: str) -> dict[str, Any]:
     return {"event_type": QUESTION_EVENT, "event_payload": {"application_id": app_id, "field": field}}
 
 
-def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer) -> dict[str, Any]:
+def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer,
+                  named: str | None = None) -> dict[str, Any]:
     """One reply as chat.postMessage arguments (without the channel). The person's own text
-    in it (a current answer, a listing) cannot format the message (``mrkdwn.neutral``)."""
+    in it (a current answer, a listing) cannot format the message (``mrkdwn.neutral``).
+    Buttons name the record ``app_id`` that asks; a question's metadata names the application
+    it is about (``named``: a new one, stored with its first answer, asked from another record)."""
     text = escape(renderer.reply(replace(reply, params=neutral_all(reply.params)), lang))
     if reply.kind == "summary":
         blocks = _summary(reply, lang, app_id, renderer)
@@ -54,7 +57,7 @@ def reply_message(reply: Reply, *, lang: str, app_id: str, renderer: Renderer) -
     if blocks:
         message["blocks"] = blocks
     if reply.kind in ASKING and reply.field:
-        message["metadata"] = question_metadata(app_id, reply.field)
+        message["metadata"] = question_metadata(named or app_id, reply.field)
     return message
 
 

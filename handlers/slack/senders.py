@@ -101,8 +101,8 @@ class ApplicantSender:
                      history.ref(message), done, len(replies))
         thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
-            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"),
-                                       app_id=message["app_id"], renderer=self.renderer), **thread}
+            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"), app_id=message["app_id"],
+                                       named=message.get("application_id"), renderer=self.renderer), **thread}
             payload["metadata"] = history.stamped(payload.get("metadata"), message, index)
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))

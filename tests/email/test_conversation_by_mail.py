@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.service import Person
 from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
 from tests.email.mailer import (
@@ -88,4 +89,5 @@ async def test_a_mismatched_weekday_is_asked_back_by_mail(service):
     assert "1月4日は月曜日です。" in body and "1月5日（火）" in body
     [mail] = await reply(service, mail, "1")
     assert mail["X-WebNACCS-Field"] == "change_reason"
-    assert service.app(next(service.bot.store.all_ids())).answers["desired_start_date"] == "2027-01-04"
+    draft = service.bot.service.open_draft(Person(key=f"email:{TARO}", channel="email"))
+    assert draft.answers["desired_start_date"] == "2027-01-04"

@@ -4,7 +4,8 @@ with a new mail; one mail on filing; and a reply to an earlier question mail."""
 from __future__ import annotations
 
 from bot.service import Person
-from tests.conftest import WITHOUT_USER_CODE
+from tests.beside import listed
+from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
 from tests.email.mailer import gmail_reply, new_mail, send, text_of
 from tests.email.test_conversation_by_mail import reply, start_by_mail
@@ -128,3 +129,15 @@ async def test_the_first_question_answered_again_changes_nothing_else(service):
     assert again["X-WebNACCS-Field"] == "user_code" and "恐れ入りますが" not in text_of(again)
     draft = service.bot.service.open_draft(TARO_PERSON)
     assert draft.answers == {"industry": "non_life", "company_name": "ABC損保", "office_name": "本店"}
+
+
+@BOTH  # on TinyDB files and on PostgreSQL
+async def test_a_first_mail_stores_no_application_until_its_first_answer(service):
+    [industry] = await start_by_mail(service)
+    assert industry["X-WebNACCS-Field"] == "industry" and listed(service.bot) == []  # no empty draft
+    [company] = await reply(service, industry, "損害保険会社")
+    assert company["X-WebNACCS-Field"] == "company_name"
+    [app] = listed(service.bot)
+    assert app["state"] == "draft" and service.bot.service.open_draft(TARO_PERSON).id == app["id"]
+    [again] = await reply(service, industry, "損保")  # the first mail, answered again: nothing new
+    assert again["X-WebNACCS-Field"] == "company_name" and [a["id"] for a in listed(service.bot)] == [app["id"]]

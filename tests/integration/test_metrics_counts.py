@@ -90,6 +90,9 @@ def test_the_census_counts_states_and_failed_messages_and_is_redone_only_when_ol
     assert taken.failed == {"email": 1}
     person = Person(key="email:late@example.jp", channel="email", address="late@example.jp")
     bot.service.start(person)
+    bot.service.handle(person, "損保")  # a draft from its first answer
+    asked = Person(key="email:asked@example.jp", channel="email", address="asked@example.jp")
+    bot.service.start(asked)  # asked the first question only: no application to count
     now[0] += 299
     assert census.latest() is taken and census.walks == 1  # young enough: not redone
     now[0] += 2

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.application import Application
 from bot.config import Config
 from bot.service import Person
 from handlers import bootstrap, server
@@ -141,11 +142,14 @@ class Slack:
 
     # --- waiting ----------------------------------------------------------------------------
 
-    async def handled(self, key: str, *, user: str = APPLICANT) -> None:
-        person = Person(key=f"slack:{user}", channel="slack")
+    def records(self, user: str = APPLICANT) -> list[Application]:
+        """The person's records, oldest first: applications and the one that asked their first
+        question before any was stored (state ``contact``)."""
+        return self.bot.service.core.applications_of(Person(key=f"slack:{user}", channel="slack"))
 
+    async def handled(self, key: str, *, user: str = APPLICANT) -> None:
         def seen() -> bool:
-            return any(key in a.inbound for a in self.bot.service.applications_of(person))
+            return any(key in a.inbound for a in self.records(user))
 
         await until(seen)
 

@@ -20,16 +20,20 @@ async def test_webnaccs_starts_in_the_dm_and_answers_status_and_help(slack: Slac
     await slack.delivered()
     assert slack.questions()[0]["metadata"]["event_payload"]["field"] == "industry"
 
-    status, body = await slack.command("new")  # the open draft continues, no second one
+    status, body = await slack.command("new")  # the question asked continues, nothing new is stored
     await until(lambda: any("続きからお伺いします" in p["text"] for p in slack.posts()))
     await slack.delivered()
-    assert len(apps_of(slack)) == 1
+    assert apps_of(slack) == [] and [r.state for r in slack.records()] == ["contact"]
     assert slack.questions()[-1]["metadata"]["event_payload"]["field"] == "industry"
 
     status, body = await slack.command("status")
     assert (status, body) == (200, "")
     answer = await until(lambda: slack.api.responses)
     assert answer[0]["response_type"] == "ephemeral"
+    assert "最初の質問にお答えいただくと、申込が始まります" in answer[0]["text"]  # asked: no application yet
+    await slack.dm("損害保険会社")
+    await slack.command("status")
+    answer = await until(lambda: slack.api.responses[1:])
     assert "入力中の申込" in answer[0]["text"] and "▶ *申込* → 受付" in answer[0]["text"]
 
     for word in ("help", "ヘルプ", "what?"):
@@ -170,7 +174,7 @@ async def test_bot_messages_edits_and_other_channels_are_ignored(slack: Slack):
         status, _ = await slack.event({"ts": "3.0", **event})
         assert status == 200
     await slack.dm("こんにちは")  # handled after the ones above
-    assert len(apps_of(slack)) == 1
+    assert [r.state for r in slack.records()] == ["contact"]  # asked, nothing stored as an application
     assert len(slack.posts()) == 2  # guidance and the first question, for the one real message
 
 

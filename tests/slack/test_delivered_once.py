@@ -151,7 +151,7 @@ async def test_a_5xx_after_the_post_is_not_followed_by_the_same_post(make_bot, a
         api.fail("chat.postMessage", status=503, skip=1, carried_out=True)  # the question is posted, then 503
         await slack.dm("WebNACCSの申込をしたいです", wait=False)
         await until(lambda: [c for c in api.calls if c.status == 503])
-        app = slack.bot.service.applications_of(await slack.channel.people.person(APPLICANT))[0]
+        [app] = slack.records()
         ref = f"{app.id}/reply-0"
         await until(lambda: record(slack, ref).get("attempts"))  # the retry's mark
         slack.clock.advance(seconds=60)
@@ -245,7 +245,7 @@ async def test_a_connection_lost_after_the_post_is_not_followed_by_the_same_post
         api.fail("chat.postMessage", drop=True)  # posted, then the connection is gone
         await slack.dm("WebNACCSの申込をしたいです", wait=False)
         await until(lambda: [c for c in api.calls if c.method == "chat.postMessage" and c.status == 0])
-        app = slack.bot.service.applications_of(await slack.channel.people.person(APPLICANT))[0]
+        [app] = slack.records()
         ref = f"{app.id}/reply-0"
         await until(lambda: record(slack, ref).get("attempts"))
         unsure = record(slack, ref).get("maybe_sent")

@@ -75,6 +75,7 @@ async def test_a_server_error_is_retried_and_an_unknown_channel_fails_for_the_op
     slack.api.fail("chat.postMessage", error="channel_not_found")
     await slack.dm("損害保険会社")
     app_id = slack.questions()[-1]["metadata"]["event_payload"]["application_id"]
+    assert [a.id for a in slack.bot.service.applications_of(await slack.channel.people.person(APPLICANT))] == [app_id]
     failed = [m for m in slack.bot.store.outbox(app_id) if m["status"] == "failed"]
     assert [m["last_error"] for m in failed] == ["channel_not_found"]
 

@@ -277,8 +277,11 @@ def test_a_redelivered_message_is_handled_once(service, person, store):
     assert first.app.id == again.app.id
 
 
-def test_a_redelivered_first_message_does_not_start_a_second_draft(service, person):
+def test_a_redelivered_first_message_does_not_start_a_second_draft(service, person, store):
     first = service.handle(person, "こんにちは", key="<m1@example.jp>")
+    commits = store.commits
     again = service.handle(person, "こんにちは", key="<m1@example.jp>")
-    assert again.duplicate and again.app.id == first.app.id
-    assert len(service.applications_of(person)) == 1
+    assert again.duplicate and again.replies == [] and store.commits == commits
+    assert service.applications_of(person) == []  # a greeting stores no empty draft
+    answered = service.handle(person, "1", key="<m2@example.jp>")
+    assert [a.id for a in service.applications_of(person)] == [first.app.id == answered.app.id and answered.app.id]

@@ -21,10 +21,13 @@ def slack_person() -> Person:
     return Person(key="slack:U1", channel="slack", address="U1")
 
 
-def test_a_click_on_the_current_question_is_handled_like_typed_text(service, slack_person):
+def test_a_click_on_the_current_question_is_handled_like_typed_text(service, slack_person, store):
     app = service.start(slack_person).app
-    outcome = click(service, slack_person, "non_life", app_id=app.id, field="industry", key="a1")
+    [asked] = store.pending_outbox()  # the first question, from a record that is no application yet
+    assert asked["app_id"] == app.id and store.get(app.id)["state"] == "contact"
+    outcome = click(service, slack_person, "non_life", app_id=asked["app_id"], field="industry", key="a1")
     assert outcome is not None and outcome.app.answers["industry"] == "non_life"
+    assert outcome.app.id == app.id and store.get(app.id)["state"] == "draft"  # the same record, now one
     assert outcome.replies[-1].field == "company_name"
     again = click(service, slack_person, "non_life", app_id=app.id, field="company_name", key="a1")
     assert again is not None and again.duplicate  # the same click, delivered twice

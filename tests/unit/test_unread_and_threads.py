@@ -11,6 +11,7 @@ def test_unread_parts_are_said_first_and_the_thread_is_kept_on_the_queued_reply(
     person = Person(key="slack:U9", channel="slack", address="U9", thread="1700000000.000100",
                     prefill={"applicant_name": "山田\u202e 太郎"})
     service.start(person)
+    service.handle(person, "損保")  # the draft is stored with its first answer
     outcome = service.dispatch(C.Resume(person=person, key="ev-1", unread=(C.FILES_ONLY,)))
     assert [r.kind for r in outcome.replies] == ["not_read", "question"]
     assert outcome.replies[0].params == {"what": "files_only"}
