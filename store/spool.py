@@ -1,10 +1,12 @@
 """A durable spool for inbound mail: each accepted message is one file, written before the
 SMTP server answers 250, and removed only once the message has been processed.
 
-A file holds one JSON line (the envelope: sender, recipients, when it arrived) followed by the
-raw message bytes. Names sort in arrival order, so leftovers after a crash are processed in the
-order they came in. Files go through ``atomic_write_bytes`` (temp file, fsync, rename, fsync the
-folder): after a crash a file is either whole or absent.
+A file holds one JSON line (the envelope: sender, recipients, when it arrived, and the size of
+the message) followed by the raw message bytes. Names sort in arrival order, so leftovers after
+a crash are processed in the order they came in. A mail is written into an empty file made
+ahead of time (``store.slots``: one fdatasync, the folder was fsynced when the file was made);
+an empty file is no mail, and one shorter than its size says was cut by a crash before the 250
+and is removed when the service starts (``sweep``).
 
 A mail whose processing failed keeps its tries in ``tries/NAME.json`` (how many, when the next
 one is due, why the last failed), so a restart neither forgets them nor tries it again at once.
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from store.atomic import atomic_write_bytes, encode, ensure_dir, fsync_dir, is_temp_file, read_bytes, remove_file
+from store.slots import Slots
 
 SUFFIX = ".mail"
+SIZE = "size"  # of the raw message, in the envelope line: a file cut short is told by it
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,17 @@ class Spool:
         self.tries = self.folder / "tries"
         self._processed: list[str] = []
         ensure_dir(self.folder)
+        self._slots = Slots(self.folder, SUFFIX)
 
     def put(self, raw: bytes, envelope: dict[str, Any]) -> str:
         """Store one message durably; returns its name. Raises OSError when it cannot."""
-        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}{SUFFIX}"
-        header = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
-        atomic_write_bytes(self.folder / name, header + b"\n" + raw)
-        return name
+        header = json.dumps({**envelope, SIZE: len(raw)}, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._slots.fill(header + b"\n" + raw)
+
+    def sweep(self) -> int:
+        """Remove what a crash left that is no mail (empty files made ahead, a mail cut short
+        before its 250). Only the service that owns the spool calls this, as it starts."""
+        return self._slots.sweep(_whole)
 
     def names(self) -> list[str]:
         """Messages waiting to be processed whose next try is due, oldest first."""
@@ -70,7 +77,7 @@ class Spool:
 
     def waiting(self) -> list[str]:
         """Every message waiting to be processed, due or not, oldest first."""
-        done = set(self._processed)
+        done = {*self._processed, *self._slots.filling()}
         return [n for n in _mail_files(self.folder) if n not in done]
 
     def counts(self) -> tuple[int, int]:
@@ -95,12 +102,9 @@ class Spool:
         return found
 
     def read(self, name: str) -> Spooled:
-        payload = (self.folder / _checked(name)).read_bytes()
-        header, _, raw = payload.partition(b"\n")
-        envelope = json.loads(header) if header.strip() else {}
+        envelope, raw = _parts((self.folder / _checked(name)).read_bytes())
         tried = _json(self.tries / _state(name))
-        return Spooled(name, envelope if isinstance(envelope, dict) else {}, raw,
-                       int(tried.get("attempts") or 0))
+        return Spooled(name, envelope, raw, int(tried.get("attempts") or 0))
 
     def done(self, name: str) -> None:
         """Forget a processed message (durably)."""
@@ -156,10 +160,8 @@ class Spool:
         return found
 
     def read_set_aside(self, name: str) -> Spooled:
-        payload = (self.failed / _checked(name)).read_bytes()
-        header, _, raw = payload.partition(b"\n")
-        envelope = json.loads(header) if header.strip() else {}
-        return Spooled(name, envelope if isinstance(envelope, dict) else {}, raw)
+        envelope, raw = _parts((self.failed / _checked(name)).read_bytes())
+        return Spooled(name, envelope, raw)
 
     def mark_told(self, name: str) -> None:
         """The sender was told that this mail was set aside."""
@@ -192,18 +194,56 @@ class Spool:
 
 
 def _mail_files(folder: Path) -> list[str]:
+    """The mails in ``folder``, oldest first: not the empty files made ahead (``store.slots``)."""
     try:
-        entries = os.listdir(folder)
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.name.endswith(SUFFIX) and not is_temp_file(e.name)
+                          and _size(e) > 0)
     except FileNotFoundError:
         return []
-    return sorted(n for n in entries if n.endswith(SUFFIX) and not is_temp_file(n))
+
+
+def _size(entry: os.DirEntry[str]) -> int:
+    try:
+        return entry.stat().st_size
+    except FileNotFoundError:
+        return 0  # removed meanwhile
+
+
+def _parts(payload: bytes) -> tuple[dict[str, Any], bytes]:
+    """The envelope (without the size) and the raw message of a spool file."""
+    header, _, raw = payload.partition(b"\n")
+    envelope = json.loads(header) if header.strip() else {}
+    if not isinstance(envelope, dict):
+        return {}, raw
+    envelope.pop(SIZE, None)
+    return envelope, raw
+
+
+def _whole(path: Path) -> bool:
+    """Whether a spool file holds as many bytes as its header says (a file from before the
+    size was written is whole: it was written to a temp file and renamed)."""
+    with open(path, "rb") as f:
+        header = f.readline(1 << 20)
+        rest = os.fstat(f.fileno()).st_size - len(header)
+    try:
+        envelope = json.loads(header) if header.strip() else None
+    except ValueError:
+        return False
+    if not isinstance(envelope, dict) or not header.endswith(b"\n"):
+        return False
+    size = envelope.get(SIZE)
+    return size is None or size == rest
 
 
 def _envelope_of(path: Path) -> dict[str, Any]:
     with open(path, "rb") as f:
         header = f.readline(1 << 20)
     envelope = json.loads(header) if header.strip() else {}
-    return envelope if isinstance(envelope, dict) else {}
+    if not isinstance(envelope, dict):
+        return {}
+    envelope.pop(SIZE, None)
+    return envelope
 
 
 def _json(path: Path) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from store.spool import SetAside, Spooled
 log = logging.getLogger("webnaccs.email")
 
 MAX_SIZE = 10 * 1024 * 1024  # bytes of one inbound mail; larger ones get 552
+FRESH_BYTES = 32 * 1024 * 1024  # of accepted mail kept in memory until processed (beyond: read back)
 IDLE_TIMEOUT = 120  # seconds without a complete command, DATA included (10 MB at ~90 kB/s)
 
 
@@ -46,6 +47,8 @@ class MailSpool(Protocol):
     """Where accepted mail waits (files under the data dir, or PostgreSQL rows)."""
 
     def put(self, raw: bytes, envelope: dict[str, Any]) -> str: ...
+
+    def sweep(self) -> int: ...
 
     def names(self) -> list[str]: ...
 
@@ -92,6 +95,8 @@ class EmailChannel:
         self._untold = True  # set-aside mails whose sender may not have been told yet
         self.rescan = rescan
         self._queued: set[str] = set()
+        self._fresh: dict[str, Spooled] = {}  # accepted here, not yet processed: no need to read back
+        self._fresh_bytes = 0
         self._rescanning: asyncio.Task[None] | None = None
         self.addresses = addresses
         self.spool = spool
@@ -115,6 +120,8 @@ class EmailChannel:
         if aiosmtpd_log.level == logging.NOTSET:  # it logs every command, addresses included
             aiosmtpd_log.setLevel(logging.WARNING)
 
+        if self.process:  # the service that owns the spool: what a crash left that is no mail
+            await asyncio.to_thread(self.spool.sweep)
         self._server = await loop.create_server(self.connections, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP listening on %s:%s for %s", self.host, self.port, self.addresses.bot)
@@ -190,6 +197,9 @@ class EmailChannel:
             log.error("cannot spool an inbound mail: %s", e)
             return "451 4.3.0 Temporarily unable to accept the message, please try again later"
         if self.process:
+            if self._fresh_bytes + len(raw) <= FRESH_BYTES:
+                self._fresh[name] = Spooled(name, meta, raw)
+                self._fresh_bytes += len(raw)
             self._enqueue(name)
         return f"250 2.0.0 OK queued as {name.split('.')[0]}"
 
@@ -235,7 +245,10 @@ class EmailChannel:
 
     async def _process(self, name: str) -> None:
         try:
-            spooled = await asyncio.to_thread(self.spool.read, name)
+            fresh = self._fresh.pop(name, None)
+            if fresh is not None:
+                self._fresh_bytes -= len(fresh.raw)
+            spooled = fresh if fresh is not None else await asyncio.to_thread(self.spool.read, name)
         except FileNotFoundError:
             return  # already processed and removed (a duplicate entry in the queue)
         except Exception as e:  # the spool itself (a disk, the database): the mail stays and waits

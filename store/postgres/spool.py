@@ -26,6 +26,10 @@ class PgSpool:
     def __init__(self, store: PgStore) -> None:
         self._store = store
 
+    def sweep(self) -> int:
+        """Nothing to sweep: a row is committed whole or not at all."""
+        return 0
+
     def put(self, raw: bytes, envelope: dict[str, Any]) -> str:
         name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.mail"
         with self._store._conn() as (conn, _):
