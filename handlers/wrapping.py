@@ -50,7 +50,20 @@ def wrap(text: str, lang: str = "ja", width: int | None = MAIL_WIDTH) -> str:
     """Every line of ``text`` no wider than ``width`` where it can be broken (None: as it is)."""
     if width is None:
         return text
-    return "\n".join(piece for line in text.split("\n") for piece in wrap_line(line, lang, width))
+    return "\n".join(piece for line in text.split("\n") for piece in _pieces(line, lang, width))
+
+
+def _pieces(line: str, lang: str, width: int) -> tuple[str, ...] | list[str]:
+    return _wrapped(line, lang, width) if len(line) <= CACHED else wrap_line(line, lang, width)
+
+
+CACHED = 512  # characters: a longer line (someone's long answer) is broken each time, not kept
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(line: str, lang: str, width: int) -> tuple[str, ...]:
+    """A mail's lines are mostly the templates' own, the same in every mail: broken once."""
+    return tuple(wrap_line(line, lang, width))
 
 
 # Hand-written fill: textwrap breaks only at spaces and knows no 禁則 nor display width, and

@@ -161,7 +161,8 @@ class EmailChannel:
         return self.spool.processed_count
 
     async def close(self) -> None:
-        """Nothing to release once the dispatcher stopped (the relay connection is per mail)."""
+        """Once the dispatcher stopped: the relay connections kept open are closed."""
+        await self.sender.close()
 
     async def checkpointed(self, mark: int) -> None:
         """A checkpoint of the store began after ``mark`` mails were processed: their turns

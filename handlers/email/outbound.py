@@ -12,6 +12,10 @@ a crash replaces the file, never adds one.
 
 The envelope sender of each mail is its own bounce address (VERP, ``Addresses.bounce_address``):
 a bounce that comes back names the message (handlers/email/bounces.py).
+
+A relay connection is kept open after a mail (up to ``KEPT`` of them, for ``KEEP_OPEN``
+seconds) and used again once it answers NOOP: the next mail skips connect, EHLO, STARTTLS and
+login. One that no longer answers is dropped before anything is sent on it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import logging
 import re
 import ssl
+import time
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
@@ -37,6 +42,8 @@ from handlers.outbox import Permanent, Retry
 from store.atomic import atomic_write_bytes
 
 log = logging.getLogger("webnaccs.email")
+KEPT = 4  # relay connections kept open between mails (mails to different people go in parallel)
+KEEP_OPEN = 30.0  # seconds an idle one is used again; relays close idle ones after minutes
 
 
 def parse_relay(relay: str) -> tuple[str, int]:
@@ -72,6 +79,7 @@ class MailSender:
         self.password = password
         self.tls = relay_tls_mode(tls, starttls)
         self.timeout = timeout
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # relay connections kept, since when
         self.tls_context: ssl.SSLContext | None = None
         if self.relay is not None and self.tls != "none":
             self.tls_context = client_context(ca_file)
@@ -115,7 +123,24 @@ class MailSender:
         except OSError as e:
             raise Retry(f"cannot write {path.name}: {e}") from e
 
-    async def _relay(self, mail: EmailMessage, to: str, envelope_sender: str) -> None:
+    async def close(self) -> None:
+        """Say goodbye on the relay connections kept open."""
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            await quit_quietly(client)
+            client.close()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        """A relay connection kept from an earlier mail that still answers (NOOP), else a new one."""
+        while self._idle:
+            client, since = self._idle.pop()
+            if time.monotonic() - since < KEEP_OPEN:
+                try:
+                    await client.noop()
+                    return client
+                except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                    pass  # the relay closed it meanwhile: nothing was sent on it
+            client.close()
         assert self.relay is not None
         host, port = self.relay
         client = aiosmtplib.SMTP(hostname=host, port=port, timeout=self.timeout,
@@ -126,6 +151,17 @@ class MailSender:
             await self._secure(client)
             if self.username:
                 await client.login(self.username, self.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    async def _relay(self, mail: EmailMessage, to: str, envelope_sender: str) -> None:
+        assert self.relay is not None
+        host, port = self.relay
+        client: aiosmtplib.SMTP | None = None
+        try:
+            client = await self._connection()
             await client.sendmail(envelope_sender, [to], mail.as_bytes(policy=policy.SMTP))
         except aiosmtplib.SMTPRecipientsRefused as e:
             codes = [r.code for r in e.recipients]
@@ -151,10 +187,15 @@ class MailSender:
                           "to the CA bundle that signed it", host, port, untrusted.verify_message)
                 raise Retry(f"relay certificate not trusted: {untrusted.verify_message}") from e
             raise Retry(f"relay unreachable: {type(e).__name__}: {e}") from e
-        else:
-            await quit_quietly(client)  # the mail is accepted: a failing QUIT must not send it again
+        else:  # accepted: kept open for the next mail (a failing QUIT later must not send it again)
+            if len(self._idle) < KEPT:
+                self._idle.append((client, time.monotonic()))
+                client = None
+            else:
+                await quit_quietly(client)
         finally:
-            client.close()
+            if client is not None:
+                client.close()
 
     async def _secure(self, client: aiosmtplib.SMTP) -> None:
         """STARTTLS as the mode says, before any login or mail; ``Retry`` when it cannot be had."""
