@@ -119,7 +119,7 @@ class MailSender:
     async def _write(self, mail: EmailMessage) -> None:
         path = self.mail_dir / eml_name(str(mail["Message-ID"]))
         try:
-            await asyncio.to_thread(atomic_write_bytes, path, mail.as_bytes(policy=policy.SMTP))
+            await asyncio.to_thread(lambda: atomic_write_bytes(path, _wire(mail)))  # folding is CPU: off the loop
         except OSError as e:
             raise Retry(f"cannot write {path.name}: {e}") from e
 
@@ -160,9 +160,10 @@ class MailSender:
         assert self.relay is not None
         host, port = self.relay
         client: aiosmtplib.SMTP | None = None
+        raw = await asyncio.to_thread(_wire, mail)  # folding the headers is CPU: off the loop
         try:
             client = await self._connection()
-            await client.sendmail(envelope_sender, [to], mail.as_bytes(policy=policy.SMTP))
+            await client.sendmail(envelope_sender, [to], raw)
         except aiosmtplib.SMTPRecipientsRefused as e:
             codes = [r.code for r in e.recipients]
             text = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
@@ -220,6 +221,11 @@ class MailSender:
             log.error("SMTP relay %s:%s does not offer STARTTLS: the login would go in clear, so nothing is "
                       "sent (set WEBNACCS_SMTP_TLS=none to allow it)", client.hostname, client.port)
             raise Retry("relay does not offer STARTTLS: the login would go in clear")
+
+
+def _wire(mail: EmailMessage) -> bytes:
+    """The mail as it goes on the wire (CRLF, headers folded)."""
+    return mail.as_bytes(policy=policy.SMTP)
 
 
 def relay_tls_mode(tls: str | None, starttls: bool) -> str | None:
