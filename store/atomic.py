@@ -79,6 +79,13 @@ def read_json(path: Path) -> Any:
     return json.loads(payload)
 
 
+def write_all(fd: int, payload: bytes) -> None:
+    """Every byte of ``payload`` to ``fd`` (``os.write`` may write fewer than asked)."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Replace ``path`` with ``payload``: temp file → fsync → rename → fsync the folder."""
     folder = path.parent
@@ -88,9 +95,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     try:
         try:
             os.fchmod(fd, FILE_MODE)
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, payload)
             os.fsync(fd)
             COUNTERS.fsyncs += 1
         finally:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from store.atomic import FILE_MODE, fsync_dir
+from store.atomic import FILE_MODE, fsync_dir, write_all
 from store.counters import COUNTERS
 
 BATCH = 32  # slots made at once (one folder fsync); more are made when a quarter is left
@@ -45,9 +45,7 @@ class Slots:
                 continue  # removed by someone else: the next one
             try:
                 try:
-                    view = memoryview(payload)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    write_all(fd, payload)
                     os.fdatasync(fd)
                     COUNTERS.fsyncs += 1
                 finally:
