@@ -18,6 +18,7 @@ import budoux
 from wcwidth import wcwidth
 
 MAIL_WIDTH = 74  # columns: 37 full-width characters, the line of a Japanese business mail
+CACHED = 512  # characters: a longer line (someone's long answer) is broken each time, not kept
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MON = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -55,9 +56,6 @@ def wrap(text: str, lang: str = "ja", width: int | None = MAIL_WIDTH) -> str:
 
 def _pieces(line: str, lang: str, width: int) -> tuple[str, ...] | list[str]:
     return _wrapped(line, lang, width) if len(line) <= CACHED else wrap_line(line, lang, width)
-
-
-CACHED = 512  # characters: a longer line (someone's long answer) is broken each time, not kept
 
 
 @lru_cache(maxsize=4096)

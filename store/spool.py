@@ -211,13 +211,18 @@ def _size(entry: os.DirEntry[str]) -> int:
 
 
 def _parts(payload: bytes) -> tuple[dict[str, Any], bytes]:
-    """The envelope (without the size) and the raw message of a spool file."""
+    """The envelope and the raw message of a spool file."""
     header, _, raw = payload.partition(b"\n")
+    return _envelope(header), raw
+
+
+def _envelope(header: bytes) -> dict[str, Any]:
+    """A spool file's first line as the envelope its mail came with (without the size)."""
     envelope = json.loads(header) if header.strip() else {}
     if not isinstance(envelope, dict):
-        return {}, raw
+        return {}
     envelope.pop(SIZE, None)
-    return envelope, raw
+    return envelope
 
 
 def _whole(path: Path) -> bool:
@@ -238,12 +243,7 @@ def _whole(path: Path) -> bool:
 
 def _envelope_of(path: Path) -> dict[str, Any]:
     with open(path, "rb") as f:
-        header = f.readline(1 << 20)
-    envelope = json.loads(header) if header.strip() else {}
-    if not isinstance(envelope, dict):
-        return {}
-    envelope.pop(SIZE, None)
-    return envelope
+        return _envelope(f.readline(1 << 20))
 
 
 def _json(path: Path) -> dict[str, Any]:

@@ -125,7 +125,6 @@ def _draft(core: Core, command: C.Command, host: Application | None, pending: di
     if host is not None and host.state == State.CONTACT:
         app = Application.from_record(copy.deepcopy(host.to_record()))
         app.state, app.conversation = State.DRAFT, {}
-        core.remember(app, command.person)
     else:
         app, _ = core.new_draft(command.person, host.lang if host else None)
         known = pending.get("id")
