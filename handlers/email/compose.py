@@ -93,8 +93,9 @@ class Composer:
         text = self.renderer.block(TEMPLATE, "text", lang, width=MAIL_WIDTH, **values)
         unwrapped = self.renderer.block(TEMPLATE, "text", lang, width=None, **values)  # the HTML reflows
         mail = EmailMessage(policy=policies.SMTP)
-        mail["From"] = Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
-                               addr_spec=self.addresses.bot)
+        # As a string (formatted by Address): a value the header registry keeps parsed and folded.
+        mail["From"] = str(Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
+                                   addr_spec=self.addresses.bot))
         mail["To"] = to
         mail["Reply-To"] = self.addresses.reply_to(app_id, to)
         mail["Subject"] = header_value(subject)

@@ -14,8 +14,8 @@ The envelope sender of each mail is its own bounce address (VERP, ``Addresses.bo
 a bounce that comes back names the message (handlers/email/bounces.py).
 
 A relay connection is kept open after a mail (up to ``KEPT`` of them, for ``KEEP_OPEN``
-seconds) and used again once it answers NOOP: the next mail skips connect, EHLO, STARTTLS and
-login. One that no longer answers is dropped before anything is sent on it.
+seconds) and used again while it is open: the next mail skips connect, EHLO, STARTTLS and
+login. One the relay closed meanwhile is dropped before anything is sent on it.
 """
 
 from __future__ import annotations
@@ -88,19 +88,23 @@ class MailSender:
                         "%s:%s in clear", *self.relay)
 
     async def send(self, message: dict[str, Any]) -> None:
-        try:  # loading, rendering and building MIME (and PDFs) stay off the event loop
-            mail = await asyncio.to_thread(self._compose, message)
+        try:  # loading, rendering, building MIME (and PDFs) and folding stay off the event loop
+            mail, raw = await asyncio.to_thread(self._built, message)
         except Unsendable as e:
             raise Permanent(str(e)) from e
-        await self.deliver(mail, envelope_sender=self.envelope_for(message))
+        await self._deliver(mail, raw, self.envelope_for(message))
 
     async def deliver(self, mail: EmailMessage, *, envelope_sender: str) -> None:
         """A mail already built, to its ``To`` (``envelope_sender`` "" is the null sender);
         ``Retry``/``Permanent`` as for the outbox."""
+        raw = await asyncio.to_thread(_wire, mail)  # folding the headers is CPU: off the loop
+        await self._deliver(mail, raw, envelope_sender)
+
+    async def _deliver(self, mail: EmailMessage, raw: bytes, envelope_sender: str) -> None:
         if self.relay is None:
-            await self._write(mail)
+            await self._write(mail, raw)
         else:
-            await self._relay(mail, str(mail["To"]), envelope_sender)
+            await self._relay(raw, str(mail["To"]), envelope_sender)
 
     def envelope_for(self, message: dict[str, Any]) -> str:
         """The bounce address of this message when the configured sender is the bot's own
@@ -110,16 +114,20 @@ class MailSender:
             return self.envelope_sender
         return addresses.bounce_address(str(message["app_id"]), str(message["id"]))
 
+    def _built(self, message: dict[str, Any]) -> tuple[EmailMessage, bytes]:
+        mail = self._compose(message)
+        return mail, _wire(mail)
+
     def _compose(self, message: dict[str, Any]) -> EmailMessage:
         app = self.load(str(message["app_id"]))
         if message.get("kind") == "review":  # to a reviewer by mail (WEBNACCS_REVIEWER_EMAILS)
             return review_mail.compose(self.composer, message, app, self.clock.now())
         return self.composer.compose(message, app, self.clock.now())
 
-    async def _write(self, mail: EmailMessage) -> None:
+    async def _write(self, mail: EmailMessage, raw: bytes) -> None:
         path = self.mail_dir / eml_name(str(mail["Message-ID"]))
         try:
-            await asyncio.to_thread(lambda: atomic_write_bytes(path, _wire(mail)))  # folding is CPU: off the loop
+            await asyncio.to_thread(atomic_write_bytes, path, raw)
         except OSError as e:
             raise Retry(f"cannot write {path.name}: {e}") from e
 
@@ -131,15 +139,13 @@ class MailSender:
             client.close()
 
     async def _connection(self) -> aiosmtplib.SMTP:
-        """A relay connection kept from an earlier mail that still answers (NOOP), else a new one."""
+        """A relay connection kept from an earlier mail that is still open, else a new one. A
+        relay closes an idle connection with a FIN the loop has read by now (aiosmtplib then
+        closes its side), so a kept one needs no NOOP, and no round trip, to be known alive."""
         while self._idle:
             client, since = self._idle.pop()
-            if time.monotonic() - since < KEEP_OPEN:
-                try:
-                    await client.noop()
-                    return client
-                except (TimeoutError, aiosmtplib.SMTPException, OSError):
-                    pass  # the relay closed it meanwhile: nothing was sent on it
+            if time.monotonic() - since < KEEP_OPEN and client.is_connected:
+                return client
             client.close()
         assert self.relay is not None
         host, port = self.relay
@@ -156,11 +162,10 @@ class MailSender:
             raise
         return client
 
-    async def _relay(self, mail: EmailMessage, to: str, envelope_sender: str) -> None:
+    async def _relay(self, raw: bytes, to: str, envelope_sender: str) -> None:
         assert self.relay is not None
         host, port = self.relay
         client: aiosmtplib.SMTP | None = None
-        raw = await asyncio.to_thread(_wire, mail)  # folding the headers is CPU: off the loop
         try:
             client = await self._connection()
             await client.sendmail(envelope_sender, [to], raw)
