@@ -21,6 +21,7 @@ from handlers.wrapping import wrap
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGS = ("ja", "en")
 _WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+PLAIN_BLOCKS = 4096  # value-less blocks kept rendered (the templates have about 700)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -39,6 +40,8 @@ def environment(root: Path) -> Environment:
 class Renderer:
     def __init__(self, root: Path = TEMPLATES) -> None:
         self.env = environment(root)
+        self._by_lang: dict[str, dict[str, Any]] = {}  # the helpers of each language, made once
+        self._plain: dict[tuple[str, str, str], str] = {}  # blocks rendered without values
 
     # --- whole messages -----------------------------------------------------------------
 
@@ -64,6 +67,19 @@ class Renderer:
     # --- pieces -------------------------------------------------------------------------
 
     def block(self, name: str, block: str, lang: str, /, **values: Any) -> str:
+        if values:
+            return self._block(name, block, lang, values)
+        # Without values a block says the same every time (templates and helpers are fixed
+        # while the process runs): a label, a marker, a subject. Bounded by the templates.
+        key = (name, block, lang)
+        text = self._plain.get(key)
+        if text is None:
+            text = self._block(name, block, lang, {})
+            if len(self._plain) < PLAIN_BLOCKS:
+                self._plain[key] = text
+        return text
+
+    def _block(self, name: str, block: str, lang: str, values: dict[str, Any]) -> str:
         template = self._template(f"{lang}/{name}")
         render = template.blocks.get(block)
         if render is None:
@@ -112,6 +128,12 @@ class Renderer:
         return self.env.get_template(name)  # cached by the environment
 
     def _helpers(self, lang: str) -> dict[str, Any]:
+        helpers = self._by_lang.get(lang)
+        if helpers is None:
+            helpers = self._by_lang[lang] = self._made_helpers(lang)
+        return helpers
+
+    def _made_helpers(self, lang: str) -> dict[str, Any]:
         return {
             "lang": lang,
             "label": lambda key: self.label(key, lang),
