@@ -21,11 +21,12 @@ login. One the relay closed meanwhile is dropped before anything is sent on it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -37,6 +38,7 @@ from bot.application import Application
 from bot.config import SMTP_TLS_MODES
 from bot.ports import Clock
 from handlers.email import review_mail
+from handlers.email.ahead import Ahead
 from handlers.email.compose import Composer, Unsendable
 from handlers.outbox import Permanent, Retry
 from store.atomic import atomic_write_bytes
@@ -80,6 +82,7 @@ class MailSender:
         self.tls = relay_tls_mode(tls, starttls)
         self.timeout = timeout
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # relay connections kept, since when
+        self.ahead: Ahead[tuple[EmailMessage, bytes]] = Ahead()  # mails built by the turn that queued them
         self.tls_context: ssl.SSLContext | None = None
         if self.relay is not None and self.tls != "none":
             self.tls_context = client_context(ca_file)
@@ -87,9 +90,17 @@ class MailSender:
             log.warning("WEBNACCS_SMTP_TLS=none: the relay login (WEBNACCS_SMTP_USER) and every mail go to "
                         "%s:%s in clear", *self.relay)
 
+    def build_ahead(self, queued: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """In the thread whose turn queued them: build the mails among ``queued`` now."""
+        for app_id, message in queued:
+            if message.get("channel") == "email":
+                whole = {**message, "app_id": app_id}
+                self.ahead.build((app_id, str(message["id"])), functools.partial(self._built, whole))
+
     async def send(self, message: dict[str, Any]) -> None:
+        key = (str(message["app_id"]), str(message["id"]))
         try:  # loading, rendering, building MIME (and PDFs) and folding stay off the event loop
-            mail, raw = await asyncio.to_thread(self._built, message)
+            mail, raw = await self.ahead.built(key, lambda: self._built(message))
         except Unsendable as e:
             raise Permanent(str(e)) from e
         await self._deliver(mail, raw, self.envelope_for(message))
