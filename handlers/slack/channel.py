@@ -81,8 +81,9 @@ class SlackChannel:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Signature, age, size and shape are checked first (401/413/400, nothing parsed
-        before the signature holds: handlers.slack.requests); a person's DM is saved before
-        Bolt acks within Slack's 3 s (else Slack is asked to send it again)."""
+        before the signature holds: handlers.slack.requests); a person's DM is saved, then
+        acknowledged, within Slack's 3 s (else Slack is asked to send it again); everything else
+        goes to Bolt."""
         signed = await requests.check(request, self._verifier)
         if isinstance(signed, web.Response):
             return signed
@@ -90,6 +91,11 @@ class SlackChannel:
             refusal = await self._take(signed.data)
             if refusal is not None:
                 return refusal
+            # Taken and saved: Bolt's only listener of a DM (``on_message``) would find it taken
+            # and do nothing, so its acknowledgment (an empty 200) is given here, and the loop
+            # goes on at once with the reply the turn queued.
+            self.applicants.taken.pop(str(signed.data.get("event_id")), None)
+            return web.Response(status=200)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

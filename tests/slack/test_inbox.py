@@ -189,3 +189,29 @@ async def test_a_dm_whose_write_fails_on_a_full_disk_is_not_acknowledged_and_not
     await slack.handled("slack-event:EvNoSpace1")
     await slack.delivered()
     assert len(slack.questions()) == 1
+
+
+async def test_a_saved_dm_is_acknowledged_without_bolt_and_answered_once(slack: Slack, monkeypatch):
+    dispatched: list[object] = []
+    real = slack.channel.app.async_dispatch
+
+    async def counting(request):
+        dispatched.append(request)
+        return await real(request)
+
+    monkeypatch.setattr(slack.channel.app, "async_dispatch", counting)
+    body = slack.event_body({"type": "message", "channel": DM, "channel_type": "im", "user": APPLICANT,
+                             "text": "こんにちは", "ts": "1.0"}, event_id="EvAck1")
+    status, text = await slack.post(body, "application/json")
+    assert status == 200 and text == ""
+    assert dispatched == []  # the turn was saved; Bolt would have found nothing left to do
+    await slack.handled("slack-event:EvAck1")
+    assert "EvAck1" not in slack.channel.applicants.taken  # nothing kept for a Bolt turn that never comes
+    await slack.delivered()
+    answered = len(slack.posts())
+    assert answered >= 1 and slack.questions()
+    status, _ = await slack.post(body, "application/json", {**sign(body), "X-Slack-Retry-Num": "1"})
+    assert status == 200 and dispatched == []
+    await slack.delivered()
+    [record] = slack.records()
+    assert record.inbound.count("slack-event:EvAck1") == 1 and len(slack.posts()) == answered
