@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.vocabulary import AuditEntry, OutboxMessage
 
@@ -30,6 +30,16 @@ class Clock(Protocol):
 class Notify(Protocol):
     def __call__(self) -> None:
         """Something was queued in the outbox (thread-safe: wake the dispatcher)."""
+        ...
+
+
+@runtime_checkable
+class ClaimsAtOnce(Protocol):
+    """A store whose outbox claim can be asked without waiting (TinyDB: in memory, under a lock
+    that is either free or not): the dispatcher asks it on its event loop first."""
+
+    def claim_outbox_now(self, channels: Iterable[str], *, lease_seconds: float) -> list[Record] | None:
+        """What ``claim_outbox`` returns, or None when that would mean waiting for a lock."""
         ...
 
 

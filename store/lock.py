@@ -43,6 +43,23 @@ class StoreLock:
             self._rlock.release()
             raise
 
+    def try_enter(self) -> bool:
+        """``__enter__`` when the lock is free this instant; False, holding nothing, when a
+        thread or another process has it."""
+        if not self._rlock.acquire(blocking=False):
+            return False
+        try:
+            if self._depth == 0:
+                fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._depth += 1
+        except BlockingIOError:
+            self._rlock.release()
+            return False
+        except BaseException:
+            self._rlock.release()
+            raise
+        return True
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

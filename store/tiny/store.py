@@ -238,6 +238,20 @@ class TinyStore:
         every pending message (PostgreSQL leases them instead)."""
         return self.pending_outbox(channels)
 
+    def claim_outbox_now(self, channels: Iterable[str], *, lease_seconds: float) -> list[Record] | None:
+        """``claim_outbox`` when the lock is free this instant, else None: the dispatcher asks
+        from the event loop, which must never wait for a turn (it asks a thread then). The
+        pending messages are in memory; what another process wrote is one ``fstat`` away."""
+        if not self._lock.try_enter():
+            return None
+        try:
+            if self._broken:
+                raise StoreBroken(self._broken)
+            self._follow()
+            return self.pending_outbox(channels)  # the lock again, re-entered: no second look
+        finally:
+            self._lock.__exit__(None, None, None)
+
     def mark_outbox(self, app_id: str, message_id: str, status: str, **info: Any) -> None:
         """Set a message's status (``sent``, ``failed``, ``pending`` to retry …) and merge ``info``.
 
