@@ -33,6 +33,13 @@ class Notify(Protocol):
         ...
 
 
+class Ahead(Protocol):
+    def __call__(self, app_id: str, messages: Sequence[OutboxMessage]) -> None:
+        """Messages were committed and are not yet on disk (the turn's sync is next): a sender
+        may get them ready meanwhile (render them). Nothing is sent before ``Notify``."""
+        ...
+
+
 @runtime_checkable
 class ClaimsAtOnce(Protocol):
     """A store whose outbox claim can be asked without waiting (TinyDB: in memory, under a lock

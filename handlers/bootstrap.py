@@ -122,7 +122,7 @@ def build(config: Config | None = None, *, clock: Clock | None = None) -> Bot:
     signal = OutboxSignal()
     service = Service(store=store, clock=clock or SystemClock(), schedule=schedule,
                       vault=AesVault(secret), default_lang=config.lang,
-                      policy=Policy(close_after_days=config.draft_close_days), notify=signal,
+                      policy=Policy(close_after_days=config.draft_close_days), notify=signal, ahead=signal.ahead,
                       review_channels=config.review_channels,
                       pace=Pace(limit=config.mail_reply_limit, window=config.mail_reply_window))
     return Bot(config=config, service=service, renderer=Renderer(), store=store,

@@ -91,6 +91,11 @@ class Counted:
         self.channel = channel
         self.sender = sender
 
+    def prepare(self, message: dict[str, Any]) -> None:
+        prepare = getattr(self.sender, "prepare", None)
+        if prepare is not None:
+            prepare(message)
+
     async def send(self, message: dict[str, Any]) -> None:
         try:
             await self.sender.send(message)

@@ -26,10 +26,10 @@ import contextlib
 import functools
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.ports import ClaimsAtOnce, Clock, Store
 
@@ -58,6 +58,13 @@ class Sender(Protocol):
     async def send(self, message: dict[str, Any]) -> None: ...
 
 
+@runtime_checkable
+class Prepares(Protocol):
+    def prepare(self, message: dict[str, Any]) -> None:
+        """On the loop, before the message may be sent: get it ready (render it), nothing more."""
+        ...
+
+
 class OutboxSignal:
     """Rung by the core (from any thread) after it queued messages; a dispatcher running on
     a loop listens. Built by the composition root before either, so neither is patched later."""
@@ -65,6 +72,7 @@ class OutboxSignal:
     def __init__(self) -> None:
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._prepare: Callable[[str, Sequence[Any]], None] | None = None
 
     def __call__(self) -> None:
         loop, event = self._loop, self._event
@@ -72,10 +80,19 @@ class OutboxSignal:
             with contextlib.suppress(RuntimeError):  # it closed meanwhile: nobody listens any more
                 loop.call_soon_threadsafe(event.set)
 
-    def listen(self) -> asyncio.Event:
-        """The event to wait on, bound to the running loop."""
+    def ahead(self, app_id: str, messages: Sequence[Any]) -> None:
+        """Committed, not yet synced (``bot.ports.Ahead``): the listener gets them ready on its
+        loop, which is idle while the turn's thread waits for the disk."""
+        loop, prepare = self._loop, self._prepare
+        if loop is not None and prepare is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(prepare, app_id, list(messages))
+
+    def listen(self, prepare: Callable[[str, Sequence[Any]], None] | None = None) -> asyncio.Event:
+        """The event to wait on, bound to the running loop; ``prepare`` gets what is ahead."""
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
+        self._prepare = prepare
         return self._event
 
 
@@ -104,7 +121,7 @@ class Dispatcher:
         self.signal()
 
     async def run(self, stop: asyncio.Event) -> None:
-        event = self.signal.listen()
+        event = self.signal.listen(prepare=self._prepare)
         while not stop.is_set():
             event.clear()
             try:
@@ -123,6 +140,15 @@ class Dispatcher:
     async def _book(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``call`` (a store's claim or mark) on the dispatcher's own threads."""
         return await asyncio.get_running_loop().run_in_executor(self._books, functools.partial(call, *args, **kwargs))
+
+    def _prepare(self, app_id: str, messages: Sequence[Any]) -> None:
+        for message in messages:
+            sender = self.senders.get(str(message.get("channel")))
+            if isinstance(sender, Prepares):
+                try:
+                    sender.prepare({**message, "app_id": app_id})
+                except Exception:  # getting ready is an optimisation: sending does it all again
+                    log.debug("outbox %s/%s: not prepared", app_id, message.get("id"), exc_info=True)
 
     async def _claim(self) -> list[dict[str, Any]]:
         """What to deliver: asked right here when the store can answer without waiting (the

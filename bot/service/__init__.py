@@ -18,10 +18,10 @@ from bot.application import Application
 from bot.commands import Person
 from bot.events import Outcome, Ruling
 from bot.pacing import Pace
-from bot.ports import Clock, Notify, Store, Vault
+from bot.ports import Ahead, Clock, Notify, Store, Vault
 from bot.schedule import Schedule
 from bot.service import bouncing, documents, drafting, reminding, review, starting, withdrawal
-from bot.service.core import Core, _never
+from bot.service.core import Core, _never, _not_ahead
 from bot.vocabulary import Decision, OutboxMessage, State
 
 __all__ = ["Outcome", "Person", "Ruling", "Service"]
@@ -31,11 +31,11 @@ class Service:
     def __init__(self, *, store: Store, clock: Clock, schedule: Schedule,
                  vault: Vault | None = None, default_lang: str = "ja",
                  policy: reminders.Policy | None = None,
-                 new_id: Callable[[], str] | None = None, notify: Notify = _never,
+                 new_id: Callable[[], str] | None = None, notify: Notify = _never, ahead: Ahead = _not_ahead,
                  review_channels: Sequence[str] = ("review",), pace: Pace | None = None) -> None:
         self.core = Core(store=store, clock=clock, schedule=schedule, vault=vault,
                          default_lang=default_lang, policy=policy or reminders.Policy(),
-                         notify=notify, review_channels=tuple(review_channels), pace=pace or Pace(),
+                         notify=notify, ahead=ahead, review_channels=tuple(review_channels), pace=pace or Pace(),
                          **({"new_id": new_id} if new_id else {}))
 
     # --- the bus ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from bot.application import OPEN_FOR_ANSWERS, Application, audit_entry
 from bot.commands import Person
 from bot.conversation import Engine, Reply
 from bot.events import Event, Outcome
-from bot.ports import Clock, Notify, Store, Vault
+from bot.ports import Ahead, Clock, Notify, Store, Vault
 from bot.schedule import Schedule
 from bot.text import squash, without_bidi
 from bot.vocabulary import AuditEntry, OutboxMessage, State
@@ -31,6 +31,10 @@ INBOUND_KEPT = 50  # inbound message keys remembered per application, for redeli
 
 def _never() -> None:
     """No dispatcher to wake (the CLI and unit tests)."""
+
+
+def _not_ahead(app_id: str, messages: Sequence[OutboxMessage]) -> None:
+    """No sender to get messages ready (the CLI and unit tests)."""
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Core:
     policy: reminders.Policy = field(default_factory=reminders.Policy)
     new_id: Callable[[], str] = lambda: secrets.token_hex(8)
     notify: Notify = _never  # something was queued: wake the outbox dispatcher
+    ahead: Ahead = _not_ahead  # ... and, before the turn's sync, the messages to get ready
     # Where review requests go (notices.review): "review" (the Slack channel), "email:ADDRESS".
     review_channels: tuple[str, ...] = ("review",)
     pace: pacing.Pace = field(default_factory=pacing.Pace)  # answers to mail turns that change nothing
@@ -197,6 +202,7 @@ class Core:
         app.wakeup = wakeup.isoformat() if wakeup else None
         self.store.commit(app.to_record(), audit=audit, outbox=outbox, sync=sync)
         if outbox:
+            self.ahead(app.id, outbox)  # rendered while the disk syncs
             self._turn.queued = True  # the bus rings once the turn is durable (its lock let go)
             made: list[tuple[str, OutboxMessage]] = getattr(self._turn, "made", [])
             made.extend((app.id, message) for message in outbox)

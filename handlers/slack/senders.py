@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ from handlers.slack.messages import reply_message
 from handlers.slack.mrkdwn import escape, escape_all, neutral_all, sections, short
 
 log = logging.getLogger("webnaccs.slack.outbox")
+READY_KEPT = 64  # replies rendered ahead and not yet sent (each is taken by its send)
 # Replies that come with a change the App Home shows (a new draft, a filing, an ending); the
 # other turns change only answers, which the home does not list.
 HOME_CHANGES = frozenset({"guidance", "filed", "cancelled", "ineligible", "withdrawn", "resumed"})
@@ -78,6 +80,19 @@ class ApplicantSender:
         self.renderer = renderer
         self.store = store
         self.home = home
+        self._ready: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()  # rendered ahead
+
+    def prepare(self, message: dict[str, Any]) -> None:
+        """On the loop, while the turn's thread waits for the disk: the posts of a reply rendered."""
+        if message.get("kind") == "reply":
+            self._ready[(str(message["app_id"]), str(message["id"]))] = self._rendered(message)
+            while len(self._ready) > READY_KEPT:
+                self._ready.popitem(last=False)
+
+    def _rendered(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        return [reply_message(Reply(**r), lang=message.get("lang", "ja"), app_id=message["app_id"],
+                              named=message.get("application_id"), renderer=self.renderer)
+                for r in message.get("replies") or []]
 
     async def send(self, message: dict[str, Any]) -> None:
         if message.get("kind") == "reply":
@@ -91,6 +106,9 @@ class ApplicantSender:
 
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]
+        posts = self._ready.pop((str(message["app_id"]), str(message["id"])), None)
+        if posts is None or len(posts) != len(replies):
+            posts = self._rendered(message)
         done = int(message.get("posted", 0))
         if message.get(MAYBE_SENT) and (seen := await history.find(self.client, message)) is not None and seen.parts:
             done = max(done, max(seen.parts) + 1)
@@ -101,8 +119,7 @@ class ApplicantSender:
                      history.ref(message), done, len(replies))
         thread = {"thread_ts": message["thread"]} if message.get("thread") else {}  # where the person wrote
         for index in range(done, len(replies)):
-            payload = {**reply_message(replies[index], lang=message.get("lang", "ja"), app_id=message["app_id"],
-                                       named=message.get("application_id"), renderer=self.renderer), **thread}
+            payload = {**posts[index], **thread}
             payload["metadata"] = history.stamped(payload.get("metadata"), message, index)
             try:
                 await _call(self.client.chat_postMessage(channel=message["to"], **payload))
