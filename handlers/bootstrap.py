@@ -160,6 +160,7 @@ def email_channel(bot: Bot, **options: Any) -> EmailChannel:
                         envelope_sender=addresses.bot, relay=config.smtp_relay,
                         mail_dir=config.data_dir / "mail", username=config.smtp_user,
                         password=config.smtp_password, tls=config.smtp_tls, ca_file=config.smtp_ca_file)
+    bot.signal.here(sender.build_ahead)  # a reply mail is built by the turn that queued it
     processor = Processor(service=bot.service, store=bot.store, addresses=addresses,
                           labels=fillin.Labels(bot.renderer), markers=compose.markers(bot.renderer))
     return EmailChannel(service=bot.service, addresses=addresses, spool=spool(bot),

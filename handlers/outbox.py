@@ -73,6 +73,7 @@ class OutboxSignal:
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._prepare: Callable[[str, Sequence[Any]], None] | None = None
+        self._here: list[Callable[[str, Sequence[Any]], None]] = []
 
     def __call__(self) -> None:
         loop, event = self._loop, self._event
@@ -80,9 +81,20 @@ class OutboxSignal:
             with contextlib.suppress(RuntimeError):  # it closed meanwhile: nobody listens any more
                 loop.call_soon_threadsafe(event.set)
 
+    def here(self, build: Callable[[str, Sequence[Any]], None]) -> None:
+        """Register ``build``: called by ``ahead`` in the committing thread itself, before the
+        dispatcher can be woken (the composition root registers the mail sender's)."""
+        self._here.append(build)
+
     def ahead(self, app_id: str, messages: Sequence[Any]) -> None:
-        """Committed, not yet synced (``bot.ports.Ahead``): the listener gets them ready on its
-        loop, which is idle while the turn's thread waits for the disk."""
+        """Committed, not yet synced (``bot.ports.Ahead``): what registered ``here`` builds
+        them now, in this thread; the listener gets them ready on its loop, which is idle while
+        the turn's thread waits for the disk."""
+        for build in self._here:
+            try:
+                build(app_id, messages)
+            except Exception:  # getting ready is an optimisation: sending does it all again
+                log.debug("outbox %s: not built ahead", app_id, exc_info=True)
         loop, prepare = self._loop, self._prepare
         if loop is not None and prepare is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):

@@ -22,7 +22,7 @@ from bot.ports import Ahead, Clock, Notify, Store, Vault
 from bot.schedule import Schedule
 from bot.service import bouncing, documents, drafting, reminding, review, starting, withdrawal
 from bot.service.core import Core, _never, _not_ahead
-from bot.vocabulary import Decision, OutboxMessage, State
+from bot.vocabulary import Decision, State
 
 __all__ = ["Outcome", "Person", "Ruling", "Service"]
 
@@ -161,11 +161,6 @@ class Service:
 
     def id_codes(self, app: Application) -> list[dict[str, Any]]:
         return review.id_codes(self.core, app)
-
-    def just_queued(self) -> list[tuple[str, OutboxMessage]]:
-        """What the last turn of the calling thread queued in the outbox, once: (app id, message).
-        A channel builds them ahead in that thread while the dispatcher is being woken."""
-        return self.core.just_queued()
 
 
 def _keys(command: C.Command | C.Decide | C.Note | C.ReportBounce) -> tuple[str, ...]:

@@ -64,7 +64,6 @@ class Core:
         channel did not read of the message (``Command.unread``), said first by the turn's
         commit."""
         self._turn.queued = False
-        self._turn.made = []
         self._turn.unread = tuple(unread)
         try:
             with self.store.locked(*keys):
@@ -204,15 +203,6 @@ class Core:
         if outbox:
             self.ahead(app.id, outbox)  # rendered while the disk syncs
             self._turn.queued = True  # the bus rings once the turn is durable (its lock let go)
-            made: list[tuple[str, OutboxMessage]] = getattr(self._turn, "made", [])
-            made.extend((app.id, message) for message in outbox)
-            self._turn.made = made
-
-    def just_queued(self) -> list[tuple[str, OutboxMessage]]:
-        """(app id, message) of what the last turn of this thread queued; handed out once."""
-        made: list[tuple[str, OutboxMessage]] = getattr(self._turn, "made", [])
-        self._turn.made = []
-        return made
 
     @staticmethod
     def told_by_notice(person: Person, outbox: Sequence[OutboxMessage]) -> Person:

@@ -1,11 +1,11 @@
-"""Mails built ahead: in the thread whose turn queued them, while the dispatcher is being woken.
+"""Mails built ahead: in the thread whose turn queued them, before the dispatcher can be woken.
 
 A reply mail used to be built only once the dispatcher had woken, claimed it and handed it to a
-thread: two hops after the turn, then the building. Now the mail thread that committed the turn
-builds the mails it queued at once (``build``), and the dispatcher's ``built`` takes what is
-ready, waits for what is being built, or builds it itself when nobody did (another channel's
-turn, a retry, a restart). Each mail is built once either way; the dispatcher never waits for
-the store's lock to learn of it.
+thread: hops after the turn, then the building. Now the thread that commits a turn builds the
+reply mails it queued right after the commit (``OutboxSignal.here`` → ``MailSender.build_ahead``
+→ ``build``), and the dispatcher's ``built`` takes what is ready, waits for what is being built,
+or builds it itself when nobody did (a notice, a retry, a restart). Each mail is built once
+either way.
 
 What is kept is bounded (``KEEP`` mails, each for ``FRESH`` seconds: a mail that waited longer,
 behind a retry to the same person, is built again so that its Date is the sending day's).

@@ -258,19 +258,14 @@ class EmailChannel:
             return
         try:
             with metrics.turn("email"):
-                result = await run_within(lambda: self._read(spooled), Budget(self.time_budget))
+                result = await run_within(lambda: self.processor.process(spooled.raw, spooled.envelope),
+                                          Budget(self.time_budget))
         except Exception as e:
             await self._failed(spooled, e)
             return
         log.info("inbound mail %s: %s %s", name, result.action, result.reason)
         self.results.append((name, result))
         self.spool.processed(name)  # removed once a checkpoint has made its turn durable
-
-    def _read(self, spooled: Spooled) -> Result:
-        """In the mail's thread: the mail processed, then the mails its turn queued built."""
-        result = self.processor.process(spooled.raw, spooled.envelope)
-        self.sender.build_ahead(self.service.just_queued())
-        return result
 
     async def _failed(self, spooled: Spooled, error: Exception) -> None:
         """Try the mail again later, or set it aside when it can never succeed (failures.py)."""

@@ -25,6 +25,11 @@ class Headers:
     def has(self, name: str) -> bool:
         return name.lower() in self._raw
 
+    def raw(self, name: str) -> str:
+        """The first field of that name as it came, not decoded (or ""): for values of ASCII
+        tokens (Message-IDs), read past the cap by a linear scan."""
+        return self._raw.get(name.lower(), "")
+
     def get(self, name: str) -> str:
         """The decoded value of the first field of that name, or "" (absent or malformed)."""
         raw = self._raw.get(name.lower())

@@ -90,10 +90,12 @@ class MailSender:
             log.warning("WEBNACCS_SMTP_TLS=none: the relay login (WEBNACCS_SMTP_USER) and every mail go to "
                         "%s:%s in clear", *self.relay)
 
-    def build_ahead(self, queued: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """In the thread whose turn queued them: build the mails among ``queued`` now."""
-        for app_id, message in queued:
-            if message.get("channel") == "email":
+    def build_ahead(self, app_id: str, messages: Iterable[Mapping[str, Any]]) -> None:
+        """In the thread whose turn just committed them, before the dispatcher is woken (the
+        signal's ``here``): the reply mails among ``messages`` built now. Only replies: a
+        notice may carry PDFs, which are not made while the turn holds the store's lock."""
+        for message in messages:
+            if message.get("channel") == "email" and message.get("kind") == "reply":
                 whole = {**message, "app_id": app_id}
                 self.ahead.build((app_id, str(message["id"])), functools.partial(self._built, whole))
 

@@ -130,7 +130,7 @@ class Processor:
             said = C.Start(person=person, key=mail.key, replayable=True)
         elif isinstance(said, C.Answer | C.Submit):
             hosted = (holder.app.conversation.get(PENDING) or {}).get("id") == draft.id
-            asked = replied.asked_field(replied.replied_to(raw), domain=self.addresses.domain,
+            asked = replied.asked_field(list(mail.replied_to), domain=self.addresses.domain,
                                         app_ids=(draft.id, holder.app.id) if hosted else (draft.id,),
                                         outbox=self.store.outbox)
             # A reply to an earlier question mail answers that question (登録 only an old summary).

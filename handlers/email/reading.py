@@ -19,7 +19,7 @@ from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
 from typing import Any
 
-from handlers.email import autoreply, budget, policies, quotes
+from handlers.email import autoreply, budget, policies, quotes, replied
 from handlers.email.addresses import single_address
 from handlers.email.charsets import decode_bytes, decode_iso2022jp, decode_part
 from handlers.email.headers import Headers
@@ -48,6 +48,7 @@ class Inbound:
     text: str  # the body as plain text, quotes and all (capped)
     automatic: str | None  # why this mail is from a program (auto-reply, bounce, list), else None
     limited: str | None = None  # which cap the mail hit (TOO_MANY_PARTS, ...), else None
+    replied_to: tuple[str, ...] = ()  # the Message-IDs it answers (replied.answered)
 
 
 def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()) -> Inbound:
@@ -66,7 +67,8 @@ def read(raw: bytes, *, envelope_sender: str | None, markers: Iterable[str] = ()
     if why is None:
         why = autoreply.by_content(text, markers)
     return Inbound(key=key, message_id=message_id, sender=sender, subject=subject, text=text,
-                   automatic=why, limited=limited or cut)
+                   automatic=why, limited=limited or cut,
+                   replied_to=tuple(replied.answered(headers.raw("In-Reply-To"), headers.raw("References"))))
 
 
 def identity(headers: Headers, raw: bytes) -> tuple[str | None, str]:

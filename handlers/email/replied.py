@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from email.parser import BytesHeaderParser
 from typing import Any
-
-from handlers.email import policies
 
 ASKING = frozenset({"question", "summary", "help_offer"})  # the replies a question mail is made of
 MAX_IDS = 50  # of References: a long thread names every earlier mail; the newest are enough
@@ -22,11 +19,11 @@ _MESSAGE_ID = re.compile(r"<([^<>\s@]{1,200})@([^<>\s@]{1,200})>")
 _OURS = re.compile(r"wn\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_.-]{1,100})")
 
 
-def replied_to(raw: bytes) -> list[str]:
-    """The Message-IDs a mail answers, the one it replies to first, then References newest first."""
-    headers = BytesHeaderParser(policy=policies.DEFAULT).parsebytes(_head(raw))
-    in_reply_to = _ids(str(headers.get("In-Reply-To") or ""))
-    references = _ids(str(headers.get("References") or ""))[-MAX_IDS:]
+def answered(in_reply_to_value: str, references_value: str) -> list[str]:
+    """The Message-IDs a mail answers, the one it replies to first (``In-Reply-To``), then
+    ``References`` newest first (read from the values as they came: ``reading.read``)."""
+    in_reply_to = _ids(in_reply_to_value)
+    references = _ids(references_value)[-MAX_IDS:]
     seen: dict[str, None] = {}
     for message_id in [*in_reply_to[:1], *reversed(references)]:
         seen.setdefault(message_id, None)
@@ -48,12 +45,6 @@ def asked_field(message_ids: list[str], *, app_ids: tuple[str, ...], domain: str
                 return _field(message)
         return None  # ours, but no longer in the outbox: nothing to go by
     return None
-
-
-def _head(raw: bytes) -> bytes:
-    """The header block alone (a mail's body may be megabytes)."""
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    return raw[:min(ends)] if ends else raw
 
 
 def _ids(value: str) -> list[str]:

@@ -123,3 +123,24 @@ def test_the_reading_steps_check_the_budget():
     finally:
         budget._current.budget = None
     assert quotes.answer_text("損害保険会社\n\n> 業種を選んでください") == "損害保険会社"  # no budget: read
+
+
+async def test_mails_are_read_in_one_thread_and_a_stuck_one_does_not_hold_the_next():
+    def ident() -> int:
+        return threading.get_ident()
+
+    first = await run_within(ident, Budget(5))
+    assert await run_within(ident, Budget(5)) == first  # no thread started per mail
+    go_on = threading.Event()
+
+    def stuck() -> int:
+        go_on.wait(30)
+        return threading.get_ident()
+
+    with pytest.raises(OverBudget):
+        await run_within(stuck, Budget(0.05))
+    try:
+        nxt = await asyncio.wait_for(run_within(ident, Budget(5)), 5)  # not queued behind the stuck one
+        assert nxt != first
+    finally:
+        go_on.set()

@@ -3,7 +3,7 @@ reminders delivered, and the census of applications per state and failed message
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -100,4 +100,40 @@ def test_the_census_counts_states_and_failed_messages_and_is_redone_only_when_ol
     census.settle()
     assert census.walks == 2 and census.latest().states == {"draft": 2, "under_review": 2}
     census.stop()
+    bot.store.close()
+
+
+def test_the_census_lets_turns_have_the_interpreter(tmp_path, monkeypatch):
+    from handlers import census as census_module
+
+    bot = bootstrap.build(Config(data_dir=tmp_path / "data", http_port=0, smtp_port=0), clock=clock_at())
+    for n in range(census_module.PACE + 5):
+        bot.store.commit({"id": f"app{n:04d}", "state": "draft", "people": [], "acceptance_number": None})
+
+    class Time:
+        now = 0.0
+        slept: ClassVar[list[float]] = []
+
+        @classmethod
+        def monotonic(cls) -> float:
+            return cls.now
+
+        @classmethod
+        def sleep(cls, seconds: float) -> None:
+            cls.slept.append(seconds)
+
+    real_get = bot.store.get
+
+    def reading(app_id):
+        Time.now += 0.01  # each application takes 10 ms to read
+        return real_get(app_id)
+
+    monkeypatch.setattr(census_module, "time", Time)
+    monkeypatch.setattr(bot.store, "get", reading)
+    taken = Census(bot.store, clock=lambda: 0.0).take()
+    assert taken.states == {"draft": census_module.PACE + 5}
+    assert len(Time.slept) == census_module.PACE + 5  # it lets go after every application
+    pauses = [s for s in Time.slept if s > 0]
+    reading_time = census_module.PACE * 0.01
+    assert len(pauses) == 1 and abs(pauses[0] - census_module.IDLE_SHARE * reading_time) < 1e-6
     bot.store.close()
