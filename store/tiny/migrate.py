@@ -25,8 +25,16 @@ OLD_FOLDERS = ("people", "numbers", "serials", "outbox_pending", "wakeups")
 
 
 def if_needed(paths: Layout) -> bool:
-    """Migrate a format-1 directory; False when there is nothing to do. Under the lock."""
-    if paths.meta.exists() or not any((paths.root / f).exists() for f in ("apps", *OLD_FOLDERS)):
+    """Migrate a format-1 directory; False when there is nothing to do. Under the lock.
+
+    Format 1 had no journal: a directory with one is of this format, even without a meta file
+    yet — during its first checkpoint, which writes the application files and the index shards
+    outside the lock before the meta, a store opened beside ``serve`` (the command line) would
+    otherwise take it for format 1 and rebuild the indexes from the application files written
+    so far, over the checkpoint's own (people lost from the index, their records intact)."""
+    if paths.meta.exists() or paths.journal.exists():
+        return False
+    if not any((paths.root / f).exists() for f in ("apps", *OLD_FOLDERS)):
         return False
     index = Indexes(paths)
     count = 0

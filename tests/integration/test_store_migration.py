@@ -58,3 +58,34 @@ def test_the_service_goes_on_where_the_first_release_stopped(tmp_path):
     assert outcome.app.answers["company_name"] == "XYZ損害保険株式会社"
     assert bot.service.find("260001A").review["start_date"] == "2027-01-04"
     assert bot.service.applications_of(TARO)[0].acceptance_number == "260001A"
+
+
+def test_a_store_opened_during_the_first_checkpoint_leaves_its_index_alone(tmp_path, monkeypatch):
+    """The command line opening the directory while ``serve`` writes its first checkpoint (the
+    application files and index shards are written outside the lock, the meta last) must not
+    take it for a first-release directory and rebuild the index from the files written so far:
+    the crash drill lost people from the index that way (their records intact)."""
+    from store.tiny import apps
+
+    data = tmp_path / "data"
+    serve = TinyStore(data)
+    serve.own()
+    people = [f"slack:U{n:03d}" for n in range(12)]
+    for n, key in enumerate(people):
+        serve.commit({"id": f"app{n:03d}", "state": "draft", "people": [key], "acceptance_number": None})
+    real_save, opened = apps.save, []
+
+    def save(path, state):
+        real_save(path, state)
+        if not opened:  # one application file written, the others and the index not yet
+            opened.append(sorted(p.name for p in (data / "index").rglob("*")) if (data / "index").exists() else [])
+            beside = TinyStore(data)  # as `webnaccs-bot review approve` beside serve
+            beside.close()
+            opened.append(sorted(p.name for p in (data / "index").rglob("*")) if (data / "index").exists() else [])
+
+    monkeypatch.setattr(apps, "save", save)
+    serve.checkpoint()
+    serve.close()
+    assert opened and opened[0] == opened[1]  # nothing written by the store opened beside
+    fresh = TinyStore(data)
+    assert [bool(fresh.records_of(key)) for key in people] == [True] * len(people)
