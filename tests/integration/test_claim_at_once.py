@@ -4,7 +4,9 @@ thread of its own when a turn (or another process) holds it (store.tiny.store.cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import Iterator
 
 from bot.ports import ClaimsAtOnce
 from handlers.outbox import Dispatcher
@@ -14,6 +16,26 @@ from tests.fakes import clock_at
 
 def record(app_id: str) -> dict:
     return {"id": app_id, "state": "draft", "people": [], "acceptance_number": None}
+
+
+@contextlib.contextmanager
+def held(store: TinyStore, key: str) -> Iterator[None]:
+    """A turn in another thread holds the store's lock meanwhile."""
+    holding, release = threading.Event(), threading.Event()
+
+    def turn() -> None:
+        with store.locked(key):
+            holding.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=turn)
+    worker.start()
+    holding.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        worker.join(5)
 
 
 def queued(tmp_path) -> TinyStore:
@@ -34,21 +56,8 @@ def test_a_free_lock_answers_at_once_as_claim_outbox_does(tmp_path):
 
 def test_a_turn_in_another_thread_makes_it_say_none_and_wait_for_nothing(tmp_path):
     store = queued(tmp_path)
-    holding, release = threading.Event(), threading.Event()
-
-    def turn() -> None:
-        with store.locked("app1"):
-            holding.set()
-            release.wait(5)
-
-    worker = threading.Thread(target=turn)
-    worker.start()
-    holding.wait(5)
-    try:
+    with held(store, "app1"):
         assert store.claim_outbox_now(["email"], lease_seconds=60) is None
-    finally:
-        release.set()
-        worker.join(5)
     assert [m["id"] for m in store.claim_outbox_now(["email"], lease_seconds=60) or []] == ["m1"]
 
 
@@ -76,19 +85,8 @@ async def test_the_dispatcher_delivers_whether_the_lock_is_free_or_held(tmp_path
     dispatcher = Dispatcher(store, {"email": sender}, clock=clock_at())
     assert await dispatcher.drain() == 1 and sender.sent == ["m1"]
     store.commit(record("app2"), outbox=[{"id": "m2", "channel": "email", "to": "b@example.jp"}])
-    holding, release = threading.Event(), threading.Event()
-
-    def turn() -> None:
-        with store.locked("app2"):
-            holding.set()
-            release.wait(5)
-
-    worker = threading.Thread(target=turn)
-    worker.start()
-    holding.wait(5)
-    draining = asyncio.ensure_future(dispatcher.drain())
-    await asyncio.sleep(0.1)
-    assert not draining.done()  # asked on its own thread, which waits for the turn; the loop does not
-    release.set()
+    with held(store, "app2"):
+        draining = asyncio.ensure_future(dispatcher.drain())
+        await asyncio.sleep(0.1)
+        assert not draining.done()  # asked on its own thread, which waits for the turn; the loop does not
     assert await draining == 1 and sender.sent == ["m1", "m2"]
-    worker.join(5)
