@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from bot.ports import Store
 from handlers.census import CENSUS_SECONDS, Census
-from handlers.outbox import FOUND, Permanent, Retry, Sender
+from handlers.outbox import FOUND, Permanent, Prepares, Retry, Sender
 from store.counters import COUNTERS
 
 REGISTRY = CollectorRegistry()
@@ -92,9 +92,8 @@ class Counted:
         self.sender = sender
 
     def prepare(self, message: dict[str, Any]) -> None:
-        prepare = getattr(self.sender, "prepare", None)
-        if prepare is not None:
-            prepare(message)
+        if isinstance(self.sender, Prepares):
+            self.sender.prepare(message)
 
     async def send(self, message: dict[str, Any]) -> None:
         try:

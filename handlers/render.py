@@ -21,8 +21,8 @@ from handlers.wrapping import wrap
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGS = ("ja", "en")
 _WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-PLAIN_BLOCKS = 4096  # value-less blocks kept rendered (the templates have about 700)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PLAIN_BLOCKS = 4096  # value-less blocks kept rendered (the templates have about 700)
 
 
 @lru_cache(maxsize=4)

@@ -34,25 +34,21 @@ class StoreLock:
         return self._fd
 
     def __enter__(self) -> None:
-        self._rlock.acquire()
-        try:
-            if self._depth == 0:
-                fcntl.flock(self._file(), fcntl.LOCK_EX)
-            self._depth += 1
-        except BaseException:
-            self._rlock.release()
-            raise
+        self._acquire(wait=True)
 
     def try_enter(self) -> bool:
         """``__enter__`` when the lock is free this instant; False, holding nothing, when a
         thread or another process has it."""
-        if not self._rlock.acquire(blocking=False):
+        return self._acquire(wait=False)
+
+    def _acquire(self, *, wait: bool) -> bool:
+        if not self._rlock.acquire(blocking=wait):
             return False
         try:
             if self._depth == 0:
-                fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._file(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._depth += 1
-        except BlockingIOError:
+        except BlockingIOError:  # only without waiting: another process holds it
             self._rlock.release()
             return False
         except BaseException:

@@ -106,9 +106,7 @@ class ApplicantSender:
 
     async def _replies(self, message: dict[str, Any]) -> None:
         replies = [Reply(**r) for r in message.get("replies") or []]
-        posts = self._ready.pop((str(message["app_id"]), str(message["id"])), None)
-        if posts is None or len(posts) != len(replies):
-            posts = self._rendered(message)
+        posts = self._ready.pop((str(message["app_id"]), str(message["id"])), None) or self._rendered(message)
         done = int(message.get("posted", 0))
         if message.get(MAYBE_SENT) and (seen := await history.find(self.client, message)) is not None and seen.parts:
             done = max(done, max(seen.parts) + 1)

@@ -72,14 +72,8 @@ class TinyStore:
 
         What it commits is on disk when it returns: the sync is taken once the lock is let go,
         so the next turn need not wait for this one's disk (and one sync serves many)."""
-        outermost = False
         with self._lock:
-            if self._broken:
-                raise StoreBroken(self._broken)
-            if self._lock.outermost:
-                outermost = True
-                self._local.need = 0
-                self._follow()
+            outermost = self._entered()
             yield
         need: int = getattr(self._local, "need", 0) if outermost else 0
         if need:
@@ -245,9 +239,7 @@ class TinyStore:
         if not self._lock.try_enter():
             return None
         try:
-            if self._broken:
-                raise StoreBroken(self._broken)
-            self._follow()
+            self._entered()
             return self.pending_outbox(channels)  # the lock again, re-entered: no second look
         finally:
             self._lock.__exit__(None, None, None)
@@ -344,6 +336,17 @@ class TinyStore:
         return removed
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _entered(self) -> bool:
+        """Just after taking the lock: refuse when broken; at the outer-most level, look at what
+        other processes wrote. Returns whether this is the outer-most level."""
+        if self._broken:
+            raise StoreBroken(self._broken)
+        if not self._lock.outermost:
+            return False
+        self._local.need = 0
+        self._follow()
+        return True
 
     def _follow(self) -> None:
         for entry in self._journal.follow(writer=True):
