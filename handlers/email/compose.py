@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
@@ -20,7 +18,7 @@ from bot.application import OPEN_FOR_ANSWERS, Application
 from bot.conversation import Reply
 from bot.dates import JST
 from handlers import documents, notice_values
-from handlers.email import fillin, policies, unverified
+from handlers.email import fillin, unverified, writer
 from handlers.email.addresses import Addresses, single_address
 from handlers.links import LinkSigner
 from handlers.render import LANGS, Renderer
@@ -53,7 +51,7 @@ class Composer:
         self.addresses = addresses
         self.links = links  # signs the link to the ID通知 page (SPEC §6)
 
-    def compose(self, message: dict[str, Any], app: Application | None, now: datetime) -> EmailMessage:
+    def compose(self, message: dict[str, Any], app: Application | None, now: datetime) -> writer.Outgoing:
         to = single_address(str(message.get("to") or ""))
         if to is None:
             raise Unsendable(f"not one plain address: {message.get('to')!r}")
@@ -92,31 +90,30 @@ class Composer:
                   "attachments": [name for name, _ in files]}
         text = self.renderer.block(TEMPLATE, "text", lang, width=MAIL_WIDTH, **values)
         unwrapped = self.renderer.block(TEMPLATE, "text", lang, width=None, **values)  # the HTML reflows
-        mail = EmailMessage(policy=policies.SMTP)
-        # As a string (formatted by Address): a value the header registry keeps parsed and folded.
-        mail["From"] = str(Address(header_value(self.renderer.block(TEMPLATE, "from_name", lang)),
-                                   addr_spec=self.addresses.bot))
-        mail["To"] = to
-        mail["Reply-To"] = self.addresses.reply_to(app_id, to)
-        mail["Subject"] = header_value(subject)
-        mail["Date"] = format_datetime(now)
-        mail["Message-ID"] = self.addresses.message_id(app_id, outbox_id)
-        root = self.addresses.thread_root(app_id)
-        mail["In-Reply-To"] = root
-        mail["References"] = root
-        mail["Auto-Submitted"] = "auto-generated"
-        mail["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
-        for name, value in headers.items():
-            if value:
-                mail[name] = value
-        mail.set_content(text + "\n", charset="utf-8")
         page = self.renderer.render("mail/html.j2", lang, title=html.escape(header_value(subject)),
                                     body=_linked(unwrapped, links))
-        mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
-        for name, data in files:
-            mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
-        mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
-        return mail
+        return writer.write([
+            *self.common_headers(app_id, outbox_id, to, lang, now, subject=subject),
+            *((name, value) for name, value in headers.items() if value),
+        ], text + "\n", page + "\n", files, lang=lang)
+
+    def common_headers(self, app_id: str, outbox_id: str, to: str, lang: str, now: datetime, *,
+                       subject: str) -> list[tuple[str, writer.Value]]:
+        """From, To, Reply-To, Subject, Date, Message-ID, the thread and the auto-reply
+        headers: the same in every mail about an application."""
+        root = self.addresses.thread_root(app_id)
+        return [
+            ("From", (header_value(self.renderer.block(TEMPLATE, "from_name", lang)), self.addresses.bot)),
+            ("To", to),
+            ("Reply-To", self.addresses.reply_to(app_id, to)),
+            ("Subject", header_value(subject)),
+            ("Date", format_datetime(now)),
+            ("Message-ID", self.addresses.message_id(app_id, outbox_id)),
+            ("In-Reply-To", root),
+            ("References", root),
+            ("Auto-Submitted", "auto-generated"),
+            ("X-Auto-Response-Suppress", "All"),  # Exchange: no out-of-office replies to us
+        ]
 
     def _notice(self, message: dict[str, Any], app: Application | None, lang: str, role: str
                 ) -> tuple[str, str, list[str]]:

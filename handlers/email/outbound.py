@@ -27,8 +27,6 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from bot.ports import Clock
 from handlers.email import review_mail
 from handlers.email.ahead import Ahead
 from handlers.email.compose import Composer, Unsendable
+from handlers.email.writer import Outgoing
 from handlers.outbox import Permanent, Retry
 from store.atomic import atomic_write_bytes
 
@@ -82,7 +81,7 @@ class MailSender:
         self.tls = relay_tls_mode(tls, starttls)
         self.timeout = timeout
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # relay connections kept, since when
-        self.ahead: Ahead[tuple[EmailMessage, bytes]] = Ahead()  # mails built by the turn that queued them
+        self.ahead: Ahead[Outgoing] = Ahead()  # mails built by the turn that queued them
         self.tls_context: ssl.SSLContext | None = None
         if self.relay is not None and self.tls != "none":
             self.tls_context = client_context(ca_file)
@@ -101,23 +100,19 @@ class MailSender:
 
     async def send(self, message: dict[str, Any]) -> None:
         key = (str(message["app_id"]), str(message["id"]))
-        try:  # loading, rendering, building MIME (and PDFs) and folding stay off the event loop
-            mail, raw = await self.ahead.built(key, lambda: self._built(message))
+        try:  # loading, rendering, writing the mail (and PDFs) stay off the event loop
+            mail = await self.ahead.built(key, lambda: self._built(message))
         except Unsendable as e:
             raise Permanent(str(e)) from e
-        await self._deliver(mail, raw, self.envelope_for(message))
+        await self.deliver(mail, envelope_sender=self.envelope_for(message))
 
-    async def deliver(self, mail: EmailMessage, *, envelope_sender: str) -> None:
-        """A mail already built, to its ``To`` (``envelope_sender`` "" is the null sender);
+    async def deliver(self, mail: Outgoing, *, envelope_sender: str) -> None:
+        """A mail already written, to its ``To`` (``envelope_sender`` "" is the null sender);
         ``Retry``/``Permanent`` as for the outbox."""
-        raw = await asyncio.to_thread(_wire, mail)  # folding the headers is CPU: off the loop
-        await self._deliver(mail, raw, envelope_sender)
-
-    async def _deliver(self, mail: EmailMessage, raw: bytes, envelope_sender: str) -> None:
         if self.relay is None:
-            await self._write(mail, raw)
+            await self._write(mail)
         else:
-            await self._relay(raw, str(mail["To"]), envelope_sender)
+            await self._relay(mail.raw, str(mail["To"]), envelope_sender)
 
     def envelope_for(self, message: dict[str, Any]) -> str:
         """The bounce address of this message when the configured sender is the bot's own
@@ -127,20 +122,16 @@ class MailSender:
             return self.envelope_sender
         return addresses.bounce_address(str(message["app_id"]), str(message["id"]))
 
-    def _built(self, message: dict[str, Any]) -> tuple[EmailMessage, bytes]:
-        mail = self._compose(message)
-        return mail, _wire(mail)
-
-    def _compose(self, message: dict[str, Any]) -> EmailMessage:
+    def _built(self, message: dict[str, Any]) -> Outgoing:
         app = self.load(str(message["app_id"]))
         if message.get("kind") == "review":  # to a reviewer by mail (WEBNACCS_REVIEWER_EMAILS)
             return review_mail.compose(self.composer, message, app, self.clock.now())
         return self.composer.compose(message, app, self.clock.now())
 
-    async def _write(self, mail: EmailMessage, raw: bytes) -> None:
+    async def _write(self, mail: Outgoing) -> None:
         path = self.mail_dir / eml_name(str(mail["Message-ID"]))
         try:
-            await asyncio.to_thread(atomic_write_bytes, path, raw)
+            await asyncio.to_thread(atomic_write_bytes, path, mail.raw)
         except OSError as e:
             raise Retry(f"cannot write {path.name}: {e}") from e
 
@@ -239,11 +230,6 @@ class MailSender:
             log.error("SMTP relay %s:%s does not offer STARTTLS: the login would go in clear, so nothing is "
                       "sent (set WEBNACCS_SMTP_TLS=none to allow it)", client.hostname, client.port)
             raise Retry("relay does not offer STARTTLS: the login would go in clear")
-
-
-def _wire(mail: EmailMessage) -> bytes:
-    """The mail as it goes on the wire (CRLF, headers folded)."""
-    return mail.as_bytes(policy=policy.SMTP)
 
 
 def relay_tls_mode(tls: str | None, starttls: bool) -> str | None:

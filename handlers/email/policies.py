@@ -1,12 +1,11 @@
-"""Email policies whose headers are parsed and folded once, and the policy inbound mail is read
-with, which parses no header value longer than ``MAX_HEADER_CHARS``.
+"""The policy inbound mail is read with: its headers parsed once per value, and no header value
+longer than ``MAX_HEADER_CHARS`` parsed.
 
-The stdlib's ``HeaderRegistry`` builds a new class for every header it parses or sets, parses a
-value again on every ``get`` (the feed parser asks for a part's ``Content-Type`` five times) and
-folds it again on every ``as_bytes``: together about two thirds of the CPU of reading a reply and
-of composing the next question. A header object is immutable, so ``CachedRegistry`` hands out
-one object per (name, short value) and ``FoldedOnce`` keeps its folding per policy; the caches
-are bounded (``MEMO_HEADERS`` values of at most ``MEMO_CHARS`` characters)."""
+The stdlib's ``HeaderRegistry`` builds a new class for every header it parses and parses a value
+again on every ``get`` (the feed parser asks for a part's ``Content-Type`` five times): about two
+thirds of the CPU of reading a reply. A header object is immutable, so ``CachedRegistry`` hands
+out one object per (name, short value); the cache is bounded (``MEMO_HEADERS`` values of at most
+``MEMO_CHARS`` characters). The bot's own mails are written by ``handlers.email.writer``."""
 
 from __future__ import annotations
 
@@ -23,26 +22,7 @@ MEMO_HEADERS = 1024  # header objects kept (the LRU keeps the values every mail 
 MEMO_CHARS = 512  # longer values are parsed each time, never kept
 
 
-class FoldedOnce(BaseHeader):
-    """A header that folds once for each way of folding: what the stdlib's folder reads of a
-    policy is its line length, its ``utf8`` and its line separator (a generator clones the
-    policy for every MIME part, so the policy object itself cannot be the key)."""
-
-    def fold(self, *, policy: Any) -> str:
-        folds: dict[tuple[Any, ...], str] = self.__dict__.setdefault("_folds", {})
-        key = (policy.max_line_length, policy.utf8, policy.linesep)
-        folded = folds.get(key)
-        if folded is None:
-            folded = super().fold(policy=policy)
-            if len(folds) < 4:
-                folds[key] = folded
-        return folded
-
-
 class CachedRegistry(HeaderRegistry):
-    def __init__(self) -> None:
-        super().__init__(base_class=FoldedOnce)
-
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one registry per process
     def __getitem__(self, name: str) -> type[BaseHeader]:
         return super().__getitem__(name)
@@ -86,6 +66,4 @@ class ReadingPolicy(_EmailPolicy):
 
 
 REGISTRY = CachedRegistry()
-DEFAULT = policy.default.clone(header_factory=REGISTRY)
-SMTP = policy.SMTP.clone(header_factory=REGISTRY)
 READING = ReadingPolicy(header_factory=REGISTRY)

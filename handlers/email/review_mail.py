@@ -14,16 +14,13 @@ SMTP listener rather than read as a new application; the mail says to use the pa
 from __future__ import annotations
 
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 from bot.application import Application
 from handlers import documents, review_view
-from handlers.email import policies
+from handlers.email import writer
 from handlers.email.addresses import single_address
-from handlers.email.compose import TEMPLATE, Composer, Unsendable, header_value
+from handlers.email.compose import Composer, Unsendable, header_value
 from handlers.render import LANGS
 
 TEXT = "mail/review.j2"
@@ -31,7 +28,7 @@ HTML = "mail/review.html"
 ACTIONS = ("request", "decided", "withdrawn")
 
 
-def compose(composer: Composer, message: dict[str, Any], app: Application | None, now: datetime) -> EmailMessage:
+def compose(composer: Composer, message: dict[str, Any], app: Application | None, now: datetime) -> writer.Outgoing:
     to = single_address(str(message.get("to") or ""))
     if to is None:
         raise Unsendable(f"not one plain address: {message.get('to')!r}")
@@ -66,23 +63,8 @@ def compose(composer: Composer, message: dict[str, Any], app: Application | None
     except Exception as e:  # a missing template or value: an operator has to look
         raise Unsendable(f"cannot render the review mail ({action}): {e}") from e
 
-    mail = EmailMessage(policy=policies.SMTP)
-    mail["From"] = Address(header_value(renderer.block(TEMPLATE, "from_name", lang)), addr_spec=composer.addresses.bot)
-    mail["To"] = to
-    mail["Reply-To"] = composer.addresses.reply_to(app.id, to)
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = composer.addresses.message_id(app.id, str(message["id"]))
-    root = composer.addresses.thread_root(app.id)
-    mail["In-Reply-To"] = root
-    mail["References"] = root
-    mail["Auto-Submitted"] = "auto-generated"
-    mail["X-Auto-Response-Suppress"] = "All"
-    mail["X-WebNACCS-Review"] = action
-    mail["X-WebNACCS-Acceptance-Number"] = header_value(app.acceptance_number)
-    mail.set_content(text + "\n", charset="utf-8")
-    mail.add_alternative(page + "\n", subtype="html", charset="utf-8")
-    for name, data in files:
-        mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
-    mail["Content-Language"] = lang  # after the body: set_content drops Content-* headers
-    return mail
+    return writer.write([
+        *composer.common_headers(app.id, str(message["id"]), to, lang, now, subject=subject),
+        ("X-WebNACCS-Review", action),
+        ("X-WebNACCS-Acceptance-Number", header_value(app.acceptance_number)),
+    ], text + "\n", page + "\n", files, lang=lang)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from typing import Any
 
 from bot.dates import JST
-from handlers.email import autoreply, policies
+from handlers.email import autoreply, policies, writer
 from handlers.email.addresses import Addresses, single_address
 from handlers.email.compose import header_value
 from handlers.email.headers import Headers
@@ -58,7 +56,7 @@ def describe(raw: bytes, envelope: dict[str, Any], addresses: Addresses) -> dict
 
 
 def notice(renderer: Renderer, addresses: Addresses, name: str, info: dict[str, Any], *,
-           lang: str, now: datetime) -> EmailMessage | None:
+           lang: str, now: datetime) -> writer.Outgoing | None:
     """The mail telling the sender that ``name`` was set aside (None when nobody is to be told)."""
     to = info.get("notify")
     if not to:
@@ -68,23 +66,19 @@ def notice(renderer: Renderer, addresses: Addresses, name: str, info: dict[str, 
     values = {"reason": info.get("reason") if info.get("reason") in REASONS else "error",
               "subject": str(info.get("subject") or ""), "day": received.date(),
               "time": received.strftime("%H:%M"), "width": MAIL_WIDTH}
-    mail = EmailMessage(policy=policies.SMTP)
-    mail["From"] = Address(header_value(renderer.block("mail/message.j2", "from_name", lang)),
-                           addr_spec=addresses.bot)
-    mail["To"] = str(to)
-    mail["Subject"] = header_value(renderer.block(TEMPLATE, "subject", lang, **values))
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = f"<wn.inbound.{name.removesuffix('.mail')}@{addresses.domain}>"  # stable
+    headers: list[tuple[str, writer.Value]] = [
+        ("From", (header_value(renderer.block("mail/message.j2", "from_name", lang)), addresses.bot)),
+        ("To", str(to)),
+        ("Subject", header_value(renderer.block(TEMPLATE, "subject", lang, **values))),
+        ("Date", format_datetime(now)),
+        ("Message-ID", f"<wn.inbound.{name.removesuffix('.mail')}@{addresses.domain}>"),  # stable
+    ]
     replied = str(info.get("message_id") or "")
     if re.fullmatch(r"<[^<>\s]{1,190}>", replied):
-        mail["In-Reply-To"] = replied
-        mail["References"] = replied
-    mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: a response to a message
-    mail["X-Auto-Response-Suppress"] = "All"
-    mail["X-WebNACCS-Notice"] = "set_aside"
-    mail.set_content(renderer.block(TEMPLATE, "text", lang, **values) + "\n", charset="utf-8")
-    mail["Content-Language"] = lang
-    return mail
+        headers += [("In-Reply-To", replied), ("References", replied)]
+    headers += [("Auto-Submitted", "auto-replied"),  # RFC 3834: a response to a message
+                ("X-Auto-Response-Suppress", "All"), ("X-WebNACCS-Notice", "set_aside")]
+    return writer.write(headers, renderer.block(TEMPLATE, "text", lang, **values) + "\n", lang=lang)
 
 
 def _when(value: str) -> datetime | None:
