@@ -106,6 +106,11 @@ class Store(Protocol):
 
     def outbox(self, app_id: str) -> list[Record]: ...
 
+    def outbox_message(self, app_id: str, message_id: str) -> Record | None:
+        """One message of the application, sent or not (None: no such message); a recent one
+        without reading the application's whole history."""
+        ...
+
     def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
         """Outbox messages not yet sent (each carries ``app_id`` and ``id``), oldest first."""
         ...

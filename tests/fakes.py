@@ -92,6 +92,9 @@ class MemoryStore:
     def outbox(self, app_id: str) -> list[dict[str, Any]]:
         return copy.deepcopy(self.outboxes.get(app_id, []))
 
+    def outbox_message(self, app_id: str, message_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.outbox(app_id) if m.get("id") == message_id), None)
+
     def pending_outbox(self, channels: Iterable[str] | None = None) -> list[dict[str, Any]]:
         wanted = None if channels is None else set(channels)
         return [{**m, "app_id": a} for a, ms in self.outboxes.items() for m in ms

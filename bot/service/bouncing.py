@@ -31,7 +31,7 @@ def report(core: Core, command: C.ReportBounce) -> Outcome:
         return Outcome(None, [])
     if command.key is not None and command.key in app.inbound:
         return Outcome(app, [], duplicate=True)
-    message = next((m for m in core.store.outbox(app.id) if m.get("id") == command.message_id), None)
+    message = core.store.outbox_message(app.id, command.message_id)
     if message is None:
         return Outcome(app, [])
     now = core.now()

@@ -132,7 +132,7 @@ class Processor:
             hosted = (holder.app.conversation.get(PENDING) or {}).get("id") == draft.id
             asked = replied.asked_field(list(mail.replied_to), domain=self.addresses.domain,
                                         app_ids=(draft.id, holder.app.id) if hosted else (draft.id,),
-                                        outbox=self.store.outbox)
+                                        message=self.store.outbox_message)
             # A reply to an earlier question mail answers that question (登録 only an old summary).
             if asked is not None and asked != current and (isinstance(said, C.Answer) or asked == "confirm"):
                 said = C.Answer(person=person, key=mail.key, text=text, replayable=True, field=asked)

@@ -31,7 +31,7 @@ def answered(in_reply_to_value: str, references_value: str) -> list[str]:
 
 
 def asked_field(message_ids: list[str], *, app_ids: tuple[str, ...], domain: str,
-                outbox: Callable[[str], list[dict[str, Any]]]) -> str | None:
+                message: Callable[[str, str], dict[str, Any] | None]) -> str | None:
     """The field asked by the newest of our mails from the records ``app_ids`` among
     ``message_ids`` (None when that mail asked nothing, or none is ours). A draft's first
     question may have been sent from another record (its host), hence several."""
@@ -39,11 +39,8 @@ def asked_field(message_ids: list[str], *, app_ids: tuple[str, ...], domain: str
         ours = _outbox_id(message_id, app_ids=app_ids, domain=domain)
         if ours is None:
             continue
-        app_id, outbox_id = ours
-        for message in outbox(app_id):
-            if str(message.get("id")) == outbox_id:
-                return _field(message)
-        return None  # ours, but no longer in the outbox: nothing to go by
+        found = message(*ours)
+        return _field(found) if found is not None else None  # ours, but gone: nothing to go by
     return None
 
 

@@ -199,6 +199,13 @@ class PgStore:
             rows = conn.execute("SELECT message FROM outbox WHERE app_id = %s ORDER BY seq", (app_id,)).fetchall()
         return [dict(r[0]) for r in rows]
 
+    def outbox_message(self, app_id: str, message_id: str) -> Record | None:
+        check_name(app_id)
+        with self._conn() as (conn, _):
+            row = conn.execute("SELECT message FROM outbox WHERE app_id = %s AND id = %s",
+                               (app_id, message_id)).fetchone()
+        return dict(row[0]) if row else None
+
     def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
         wanted = None if channels is None else list(channels)
         with self._conn() as (conn, _):

@@ -10,11 +10,12 @@ from typing import Any
 from store import checks
 from store.atomic import encode
 from store.tiny import apps
-from store.tiny.apps import SENT, AppState
+from store.tiny.apps import SENT, AppState, Record
 from store.tiny.indexes import Indexes
 from store.tiny.layout import Layout, is_safe_name
 
 CACHE = 4096  # applications kept parsed besides those changed since the checkpoint
+SENT_KEPT = 4096  # sent messages a checkpoint archived, kept for the replies that name them
 
 
 class Memory:
@@ -24,6 +25,7 @@ class Memory:
         self.dirty: dict[str, AppState] = {}
         self.touched: dict[str, int] = {}  # how often each dirty one changed (for a checkpoint)
         self._cache: OrderedDict[str, AppState] = OrderedDict()
+        self._sent: OrderedDict[tuple[str, str], Record] = OrderedDict()  # lately archived
 
     def state(self, app_id: str) -> AppState | None:
         state = self.dirty.get(app_id)
@@ -76,6 +78,10 @@ class Memory:
         self.touched[app_id] = self.touched.get(app_id, 0) + 1
         self.index.set_pending(app_id, state.pending_channels())
 
+    def archived_message(self, app_id: str, message_id: str) -> Record | None:
+        """A sent message a checkpoint archived lately (the newest ``SENT_KEPT`` are kept)."""
+        return self._sent.get((app_id, message_id))
+
     def archived(self, app_id: str, written: AppState, touched: int) -> None:
         """After a checkpoint: forget what it archived; an application unchanged since is clean."""
         state = self.dirty.get(app_id)
@@ -83,6 +89,11 @@ class Memory:
             return
         state.audit = [a for a in state.audit if a[0] > written.rev]
         done = {k for k, m in written.outbox.items() if m.get("status") == SENT}
+        for key in done:
+            if key in state.outbox:
+                self._sent[(app_id, key)] = state.outbox[key]
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
         state.outbox = {k: m for k, m in state.outbox.items() if k not in done}
         if self.touched.get(app_id) == touched:
             del self.dirty[app_id], self.touched[app_id]

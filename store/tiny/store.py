@@ -207,6 +207,19 @@ class TinyStore:
             current = state.outbox if state else {}
             return [dict(m) for m in sent if m.get("id") not in current] + [dict(m) for m in current.values()]
 
+    def outbox_message(self, app_id: str, message_id: str) -> Record | None:
+        """In memory while it is pending or lately archived; only an older one is looked for
+        in the application's history."""
+        with self.locked():
+            state = self._memory.state(check_name(app_id))
+            if state is not None and message_id in state.outbox:
+                return dict(state.outbox[message_id])
+            kept = self._memory.archived_message(app_id, message_id)
+            if kept is not None:
+                return dict(kept)
+            _, sent = apps.history(self._paths.history(app_id))
+            return next((dict(m) for m in sent if m.get("id") == message_id), None)
+
     def pending_outbox(self, channels: Iterable[str] | None = None) -> list[Record]:
         """Messages with status "pending" (each with ``app_id``), oldest first; only those of
         ``channels`` when given. A read: it changes nothing."""

@@ -179,6 +179,22 @@ def test_outbox_message_pending_until_marked_sent(store, backend):
     assert [m["id"] for m in backend().outbox("app1")] == ["m1", "m2"]
 
 
+def test_one_outbox_message_is_found_pending_sent_and_archived(store, backend, monkeypatch):
+    from store.tiny import memory
+
+    monkeypatch.setattr(memory, "SENT_KEPT", 1)  # TinyDB: only the newest archived one in memory
+    messages = [{"id": f"m{n}", "kind": "reply", "created_at": "2026-11-26T10:00:00+09:00"} for n in (1, 2, 3)]
+    store.commit(record("app1"), outbox=messages)
+    assert store.outbox_message("app1", "m1")["status"] == "pending"
+    store.mark_outbox("app1", "m1", "sent", sent_at="2026-11-26T10:00:05+09:00")
+    store.mark_outbox("app1", "m2", "sent")
+    store.checkpoint()  # TinyDB: m1 and m2 archived, one of them still held in memory
+    for opened in (store, backend()):  # the one that archived them, and a new one reading the files
+        assert opened.outbox_message("app1", "m1")["sent_at"] == "2026-11-26T10:00:05+09:00"
+        assert [opened.outbox_message("app1", f"m{n}")["status"] for n in (1, 2, 3)] == ["sent", "sent", "pending"]
+        assert opened.outbox_message("app1", "m4") is None and opened.outbox_message("app2", "m1") is None
+
+
 def test_a_retry_stays_pending_with_its_attempts(store):
     store.commit(record("app1"), outbox=[{"id": "m1"}])
     store.mark_outbox("app1", "m1", "pending", attempts=1, last_error="slack 429")

@@ -3,7 +3,12 @@ with a new mail; one mail on filing; and a reply to an earlier question mail."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from bot.service import Person
+from store.tiny import apps
 from tests.beside import listed
 from tests.conftest import BOTH, WITHOUT_USER_CODE
 from tests.email.conftest import BOT, HANAKO, TARO
@@ -104,6 +109,23 @@ async def test_a_reply_to_an_earlier_question_mail_answers_that_question(service
     assert "user_code" not in draft.answers
     assert after["X-WebNACCS-Field"] == "user_code"
     assert "企業名" in text_of(after) and "XYZ損害保険株式会社" in text_of(after)
+
+
+@pytest.mark.parametrize("database_url", ["tiny"], indirect=True)
+async def test_a_reply_to_a_question_mail_reads_no_history_even_after_a_checkpoint(service, monkeypatch):
+    """Issue 10: what a reply answers is looked up without reading the application's history
+    (it grows with the conversation); only a mail old enough to be forgotten is looked for there."""
+    [industry] = await start_by_mail(service)
+    [company] = await reply(service, industry, WITHOUT_USER_CODE[0])
+    reads: list[object] = []
+    real = apps.history
+    monkeypatch.setattr(apps, "history", lambda path: reads.append(path) or real(path))
+    await asyncio.to_thread(service.bot.store.checkpoint)  # the sent question mails are archived
+    [office] = await reply(service, company, WITHOUT_USER_CODE[1])
+    [after] = await reply(service, company, "XYZ損害保険株式会社")  # the company mail, again
+    assert office["X-WebNACCS-Field"] == "office_name" and after["X-WebNACCS-Field"] == "office_name"
+    assert service.bot.service.open_draft(TARO_PERSON).answers["company_name"] == "XYZ損害保険株式会社"
+    assert reads == []
 
 
 async def test_a_reply_to_an_old_summary_says_which_question_is_current(service):
