@@ -67,7 +67,7 @@ def paid(channel: str, ours: dict[str, float], base: dict[str, float], turns: in
         Figure(f"fsyncs per {channel} turn", "per turn", ours.get("fsyncs", 0.0), 0, 0, 0, turns,
                goal="≤ 2", extra={"journal_lines": ours.get("journal_lines", 0.0)}),
         Figure(f"files written per {channel} turn", "per turn", ours.get("files_written", 0.0), 0, 0, 0, turns,
-               goal="≤ 1"),
+               goal="≤ 2", note="an inbound mail's spool file included (issue 10: at most 2 per turn)"),
         Figure(f"CPU per {channel} turn", "ms", ours["cpu"] * 1000, ours["cpu"] * 1000, base["cpu"] * 1000,
                base["cpu"] * 1000, turns, goal="as low as the baseline", note="user + system time of each process"),
     ]
