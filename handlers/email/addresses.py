@@ -55,6 +55,14 @@ def single_address(value: str | None) -> str | None:
     return addr
 
 
+def recipient(value: str | None) -> str | None:
+    """The one plain address in ``value`` when it can be written to without SMTPUTF8, which the
+    bot does not send (a reply address is bound to the address as the applicant gave it, so a
+    Japanese domain is not rewritten in IDNA either); else None."""
+    addr = single_address(value)
+    return addr if addr is not None and addr.isascii() else None
+
+
 @dataclass(frozen=True)
 class Holder:
     """Whom a reply token was given to, for which application."""

@@ -19,7 +19,7 @@ from bot.conversation import Reply
 from bot.dates import JST
 from handlers import documents, notice_values
 from handlers.email import fillin, unverified, writer
-from handlers.email.addresses import Addresses, single_address
+from handlers.email.addresses import Addresses, recipient
 from handlers.links import LinkSigner
 from handlers.render import LANGS, Renderer
 from handlers.wrapping import MAIL_WIDTH
@@ -52,9 +52,9 @@ class Composer:
         self.links = links  # signs the link to the ID通知 page (SPEC §6)
 
     def compose(self, message: dict[str, Any], app: Application | None, now: datetime) -> writer.Outgoing:
-        to = single_address(str(message.get("to") or ""))
+        to = recipient(str(message.get("to") or ""))
         if to is None:
-            raise Unsendable(f"not one plain address: {message.get('to')!r}")
+            raise Unsendable(f"not one plain address that can be written without SMTPUTF8: {message.get('to')!r}")
         lang = str(message.get("lang")) if message.get("lang") in LANGS else "ja"
         app_id, outbox_id = str(message["app_id"]), str(message["id"])
         role = str(message.get("role") or "applicant")

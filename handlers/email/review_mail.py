@@ -19,7 +19,7 @@ from typing import Any
 from bot.application import Application
 from handlers import documents, review_view
 from handlers.email import writer
-from handlers.email.addresses import single_address
+from handlers.email.addresses import recipient
 from handlers.email.compose import Composer, Unsendable, header_value
 from handlers.render import LANGS
 
@@ -29,9 +29,9 @@ ACTIONS = ("request", "decided", "withdrawn")
 
 
 def compose(composer: Composer, message: dict[str, Any], app: Application | None, now: datetime) -> writer.Outgoing:
-    to = single_address(str(message.get("to") or ""))
+    to = recipient(str(message.get("to") or ""))
     if to is None:
-        raise Unsendable(f"not one plain address: {message.get('to')!r}")
+        raise Unsendable(f"not one plain address that can be written without SMTPUTF8: {message.get('to')!r}")
     action = str(message.get("action") or "")
     if action not in ACTIONS:
         raise Unsendable(f"no review mail for the action {action!r}")

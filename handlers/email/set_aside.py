@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.dates import JST
 from handlers.email import autoreply, policies, writer
-from handlers.email.addresses import Addresses, single_address
+from handlers.email.addresses import Addresses, recipient, single_address
 from handlers.email.compose import header_value
 from handlers.email.headers import Headers
 from handlers.render import LANGS, Renderer
@@ -46,7 +46,7 @@ def describe(raw: bytes, envelope: dict[str, Any], addresses: Addresses) -> dict
     automatic = autoreply.by_headers(headers, msg.get_content_type(), mail_from)
     if automatic is None and any(addresses.bounce_token_of(r) for r in recipients):
         automatic = "bounce"
-    reply_to = single_address(mail_from)
+    reply_to = recipient(mail_from)
     if reply_to is None or addresses.is_ours(reply_to):
         automatic = automatic or "no_return_path"
     message_id = header_value(headers.get("Message-ID"))[:200]

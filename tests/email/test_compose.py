@@ -99,7 +99,8 @@ def test_what_a_person_typed_cannot_start_a_header_and_html_is_escaped():
     assert "Bcc" not in roundtrip(notice_mail)
 
 
-@pytest.mark.parametrize("to", ["a@x.jp, b@y.jp", "a@x.jp\r\nBcc: b@y.jp", "", "not an address"])
+@pytest.mark.parametrize("to", ["a@x.jp, b@y.jp", "a@x.jp\r\nBcc: b@y.jp", "", "not an address",
+                                "太郎@example.co.jp", "taro@例え.jp"])  # these two need SMTPUTF8
 def test_a_recipient_that_is_not_one_plain_address_is_refused(to):
     with pytest.raises(Unsendable):
         COMPOSER.compose(reply_message(question(), to=to), app(), NOW)
