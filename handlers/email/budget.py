@@ -81,6 +81,7 @@ class _MailThread:
     def __init__(self) -> None:
         self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.left = False
+        self.kept = False  # back among the idle ones after its last mail
         threading.Thread(target=self._run, name="mail", daemon=True).start()
 
     @classmethod
@@ -96,13 +97,19 @@ class _MailThread:
             if self in self._idle:
                 self._idle.remove(self)
 
+    def done(self) -> None:
+        """In the thread, once its mail is read and before the caller hears of it, so that the
+        next mail finds this thread idle."""
+        with self._lock:
+            self.kept = not self.left and len(self._idle) < IDLE_KEPT
+            if self.kept:
+                self._idle.append(self)
+
     def _run(self) -> None:
         while True:
             self.jobs.get()()
-            with self._lock:
-                if self.left or len(self._idle) >= IDLE_KEPT:
-                    return
-                self._idle.append(self)
+            if not self.kept:
+                return
 
 
 async def run_within(fn: Callable[[], T], budget: Budget) -> T:
@@ -129,6 +136,7 @@ async def run_within(fn: Callable[[], T], budget: Budget) -> T:
             error = e
         finally:
             _current.budget = None
+            worker.done()
         with contextlib.suppress(RuntimeError):  # the loop is gone (the service stopped meanwhile)
             loop.call_soon_threadsafe(settle, result, error)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -123,6 +124,29 @@ def test_the_reading_steps_check_the_budget():
     finally:
         budget._current.budget = None
     assert quotes.answer_text("損害保険会社\n\n> 業種を選んでください") == "損害保険会社"  # no budget: read
+
+
+class _SlowInMailThreads:
+    """The mail threads' lock, slow to take in a mail thread: a thread that puts itself back
+    among the idle ones only after its caller resumed would be seen as busy."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if threading.current_thread().name == "mail":
+            time.sleep(0.05)
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+async def test_the_next_mail_finds_the_thread_of_the_last_one_idle(monkeypatch):
+    monkeypatch.setattr(budget._MailThread, "_lock", _SlowInMailThreads())
+    first = await run_within(threading.get_ident, Budget(5))
+    for _ in range(3):
+        assert await run_within(threading.get_ident, Budget(5)) == first  # no new thread
 
 
 async def test_mails_are_read_in_one_thread_and_a_stuck_one_does_not_hold_the_next():
