@@ -94,8 +94,10 @@ class _MailThread:
     def leave(self) -> None:
         with self._lock:
             self.left = True
-            if self in self._idle:
+            if self in self._idle:  # its mail ended just as its time ran out: it must end too
                 self._idle.remove(self)
+                self.kept = False
+                self.jobs.put(_nothing)
 
     def done(self) -> None:
         """In the thread, once its mail is read and before the caller hears of it, so that the
@@ -150,6 +152,10 @@ async def run_within(fn: Callable[[], T], budget: Budget) -> T:
             future.add_done_callback(_forget)
             raise OverBudget(f"reading took longer than {budget.seconds:g} s") from None
         return await future  # saving already: its effects are on the way
+
+
+def _nothing() -> None:
+    """The job that wakes a thread so that it ends."""
 
 
 def _forget(future: asyncio.Future[Any]) -> None:

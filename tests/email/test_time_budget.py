@@ -149,6 +149,23 @@ async def test_the_next_mail_finds_the_thread_of_the_last_one_idle(monkeypatch):
         assert await run_within(threading.get_ident, Budget(5)) == first  # no new thread
 
 
+def test_a_thread_left_just_as_its_mail_ended_ends_and_is_not_used_again():
+    worker = budget._MailThread.get()
+    ran: list[threading.Thread] = []
+    ended = threading.Event()
+
+    def mail() -> None:  # read in time, and back among the idle ones: then its caller gives up
+        ran.append(threading.current_thread())
+        worker.done()
+        ended.set()
+
+    worker.jobs.put(mail)
+    assert ended.wait(5)
+    worker.leave()
+    ran[0].join(5)
+    assert not ran[0].is_alive() and worker not in budget._MailThread._idle
+
+
 async def test_mails_are_read_in_one_thread_and_a_stuck_one_does_not_hold_the_next():
     def ident() -> int:
         return threading.get_ident()
