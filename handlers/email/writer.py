@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import encode_rfc2231
 
 LINE = 78  # RFC 5322's line length a header is folded to, and a 7bit body's longest line
+MAX_WORD = 900  # an ASCII word longer than this is encoded (RFC 5322: no line over 998)
 CRLF = "\r\n"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but tab and line feed
@@ -107,9 +108,9 @@ def header(name: str, value: str) -> str:
     encoded words."""
     if _CONTROL.search(value) or _CONTROL.search(name):
         raise ValueError(f"a control character in {name}")
-    if value.isascii():
+    if value.isascii() and max(map(len, value.split(" "))) <= MAX_WORD:
         return _folded_ascii(name, value)
-    return _encoded(name, value)
+    return _encoded(name, value)  # UTF-8 words, split where a line must end
 
 
 @functools.lru_cache(maxsize=256)  # subjects and names repeat; each is encoded once
@@ -130,7 +131,7 @@ def _folded_ascii(name: str, value: str) -> str:
             current = ""
         current += " " + word
     out.append(current)
-    return CRLF.join(out)  # a word longer than a line (an address) stays whole: RFC 5322 allows 998
+    return CRLF.join(out)  # a word longer than a line (an address) stays whole, up to MAX_WORD
 
 
 def _text_part(subtype: str, content: str) -> str:

@@ -79,6 +79,13 @@ def test_long_subjects_fold_at_78_and_read_back_whole():
         assert len(head) > 3 and max(len(line) for line in head) <= writer.LINE
 
 
+def test_no_header_line_is_longer_than_998_whatever_was_typed():
+    typed = "[WebNACCS] Review requested: 260001A (" + "A" * 5000 + ")"
+    mail = writer.write([("Subject", typed)], "x\n")
+    assert read(mail)["Subject"] == typed
+    assert max(len(line) for line in wire_lines(mail)) <= writer.LINE
+
+
 def test_display_names_are_encoded_or_quoted_as_they_need():
     for display in ("WebNACCS application assistant", 'Smith, "J" \\ Co.', "申込アシスタント"):
         mail = writer.write([("From", (display, "webnaccs@bot.example.jp"))], "x\n")
