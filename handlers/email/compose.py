@@ -40,6 +40,11 @@ def header_value(value: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(value)).split())
 
 
+def sender(renderer: Renderer, addresses: Addresses, lang: str) -> tuple[str, str]:
+    """The ``From`` of every mail the bot sends: its name in ``lang``, its own address."""
+    return header_value(renderer.block(TEMPLATE, "from_name", lang)), addresses.bot
+
+
 def markers(renderer: Renderer) -> list[str]:
     """The words of the "reply above this line" marker in every language."""
     return [renderer.block(TEMPLATE, "marker", lang).strip("#- ") for lang in LANGS]
@@ -103,7 +108,7 @@ class Composer:
         headers: the same in every mail about an application."""
         root = self.addresses.thread_root(app_id)
         return [
-            ("From", (header_value(self.renderer.block(TEMPLATE, "from_name", lang)), self.addresses.bot)),
+            ("From", sender(self.renderer, self.addresses, lang)),
             ("To", to),
             ("Reply-To", self.addresses.reply_to(app_id, to)),
             ("Subject", header_value(subject)),

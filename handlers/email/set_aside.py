@@ -18,7 +18,7 @@ from typing import Any
 from bot.dates import JST
 from handlers.email import autoreply, policies, writer
 from handlers.email.addresses import Addresses, recipient, single_address
-from handlers.email.compose import header_value
+from handlers.email.compose import header_value, sender
 from handlers.email.headers import Headers
 from handlers.render import LANGS, Renderer
 from handlers.wrapping import MAIL_WIDTH
@@ -67,7 +67,7 @@ def notice(renderer: Renderer, addresses: Addresses, name: str, info: dict[str, 
               "subject": str(info.get("subject") or ""), "day": received.date(),
               "time": received.strftime("%H:%M"), "width": MAIL_WIDTH}
     headers: list[tuple[str, writer.Value]] = [
-        ("From", (header_value(renderer.block("mail/message.j2", "from_name", lang)), addresses.bot)),
+        ("From", sender(renderer, addresses, lang)),
         ("To", str(to)),
         ("Subject", header_value(renderer.block(TEMPLATE, "subject", lang, **values))),
         ("Date", format_datetime(now)),

@@ -19,9 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from email.header import Header
-from email.message import EmailMessage
 from email.utils import encode_rfc2231
 
 LINE = 78  # RFC 5322's line length a header is folded to, and a 7bit body's longest line
@@ -52,12 +50,6 @@ class Outgoing:
 
     def as_bytes(self) -> bytes:
         return self.raw
-
-    def parsed(self) -> EmailMessage:
-        """The mail as the standard library reads it (for whoever needs a message object)."""
-        mail = message_from_bytes(self.raw, policy=policy.default)
-        assert isinstance(mail, EmailMessage)
-        return mail
 
 
 Value = str | tuple[str, str]  # a header's value, or (display name, address) for From
@@ -135,9 +127,9 @@ def _folded_ascii(name: str, value: str) -> str:
 
 
 def _text_part(subtype: str, content: str) -> str:
-    canonical = CRLF.join(content.split("\n"))  # a text's line breaks are CRLF (RFC 2046)
-    if content.isascii() and not _BODY_CONTROL.search(content) \
-            and max(len(line) for line in content.split("\n")) <= LINE:
+    lines = content.split("\n")
+    canonical = CRLF.join(lines)  # a text's line breaks are CRLF (RFC 2046)
+    if content.isascii() and not _BODY_CONTROL.search(content) and max(map(len, lines)) <= LINE:
         encoding, body = "7bit", canonical
     else:
         encoding, body = "base64", _base64(canonical.encode("utf-8"))
